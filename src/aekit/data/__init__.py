@@ -1,0 +1,1 @@
+"""Input handling: validation, scaling, corruption, datasets and file formats."""

@@ -1,0 +1,354 @@
+"""``AutoEncoder``: the scikit-learn face of every autoencoder in aekit."""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Optional
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from . import persistence
+from .data.corruption import make_corruption
+from .data.scaling import Scaler, resolve_scaling
+from .data.validation import check_array, check_n_features, check_random_state_int, feature_names_of
+from .exceptions import DataError, NotFittedError
+from .models import model_class
+from .models.penalties import make_penalties
+from .training import ProgressBar, TrainConfig, Trainer
+
+logger = logging.getLogger(__name__)
+
+#: estimator parameters that only exist while fitting and never go into a model file
+_DATA_PARAMS = ("validation_data",)
+_TUPLE_PARAMS = ("hidden", "decoder_hidden", "filters")
+
+
+@persistence.loadable
+class AutoEncoder(TransformerMixin, BaseEstimator):
+    """An autoencoder of any registered kind, trained by aekit's one loop.
+
+    Parameters
+    ----------
+    kind : str, default='dense'
+        Registered model name; ``aekit.models.list_models()`` lists them.
+    latent_dim : int, default=2
+        Size of the code.
+    hidden : tuple of int, default=(128, 64)
+        Encoder widths, mirrored by the decoder. ``hidden=()`` with ``activation='linear'`` is the linear
+        autoencoder (PCA's subspace).
+    decoder_hidden : tuple of int or None, default=None
+        Decoder widths when they should not mirror ``hidden``.
+    activation, latent_activation : str, default='relu', 'linear'
+        Activations of the hidden layers and of the code.
+    output_activation : {'auto', 'sigmoid', 'linear'}, default='auto'
+        'auto' is sigmoid when the (scaled) training data lie in [0, 1], else linear.
+    loss : {'auto', 'bce', 'mse'}, default='auto'
+        Reconstruction loss, a mean per element as Keras reports it. 'auto' is bce for a sigmoid output.
+    batch_norm, dropout : bool, float
+        Optional batch normalisation and dropout after each hidden layer.
+    filters : tuple of int or None
+        Channels of the convolutional kinds (ignored by dense models).
+    beta, beta_warmup : float, int
+        Weight of the KL term of variational kinds and the epochs over which it ramps up from 0.
+    activity_l1 : float, default=0.0
+        L1 penalty on the code (Keras' ``activity_regularizer=l1(...)``): a sparse autoencoder.
+    noise : {None, 'gaussian', ...}, noise_factor : float
+        Corruption drawn afresh for every batch: a denoising autoencoder.
+    epochs, batch_size, learning_rate, optimizer, weight_decay
+        Training settings; optimizer is 'adam', 'adamw', 'sgd' or 'rmsprop'.
+    validation_split : float, default=0.0
+        Fraction of the training data held out (randomly) for ``val_loss``.
+    validation_data : array or (X_val, Y_val), optional
+        Explicit validation data; takes precedence over ``validation_split``.
+    early_stopping : int or None
+        Patience in epochs on val_loss (or loss); the best weights are restored.
+    scaling : {'auto', 'minmax', 'standard', None}, default='auto'
+        Per-feature scaling fitted on the training data and saved with the model. 'auto' leaves data in
+        [0, 1] alone and min-max scales anything else.
+    random_state : int or None
+        Seeds weights, shuffling, splits and noise (without touching torch's global generator).
+    device : {'auto', 'cpu', 'cuda'}, default='auto'
+    verbose : int, default=0
+        1 shows a progress bar per epoch with loss and val_loss.
+
+    Attributes
+    ----------
+    model_ : torch.nn.Module
+    encoder_, decoder_ : torch.nn.Module
+    scaler_ : Scaler
+    history_ : dict of lists, per epoch: loss, val_loss, each loss term, code_activation, seconds
+    n_features_in_ : int
+    input_shape_ : tuple, the shape of one sample
+    feature_names_in_ : ndarray of str, when X had column names
+
+    Examples
+    --------
+    >>> from aekit import AutoEncoder
+    >>> from aekit.datasets import load_digits
+    >>> X = load_digits().X
+    >>> est = AutoEncoder(latent_dim=2, hidden=(32,), epochs=2, random_state=0).fit(X)
+    >>> est.transform(X[:5]).shape
+    (5, 2)
+    >>> est.predict(X[:5]).shape
+    (5, 64)
+    """
+
+    def __init__(self, kind="dense", latent_dim=2, hidden=(128, 64), decoder_hidden=None, activation="relu",
+                 latent_activation="linear", output_activation="auto", loss="auto", batch_norm=False,
+                 dropout=0.0, filters=None, beta=1.0, beta_warmup=0, activity_l1=0.0, noise=None,
+                 noise_factor=0.5, epochs=50, batch_size=256, learning_rate=1e-3, optimizer="adam",
+                 weight_decay=0.0, validation_split=0.0, validation_data=None, early_stopping=None,
+                 scaling="auto", random_state=None, device="auto", verbose=0):
+        self.kind = kind
+        self.latent_dim = latent_dim
+        self.hidden = hidden
+        self.decoder_hidden = decoder_hidden
+        self.activation = activation
+        self.latent_activation = latent_activation
+        self.output_activation = output_activation
+        self.loss = loss
+        self.batch_norm = batch_norm
+        self.dropout = dropout
+        self.filters = filters
+        self.beta = beta
+        self.beta_warmup = beta_warmup
+        self.activity_l1 = activity_l1
+        self.noise = noise
+        self.noise_factor = noise_factor
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.validation_split = validation_split
+        self.validation_data = validation_data
+        self.early_stopping = early_stopping
+        self.scaling = scaling
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    # -- fitting ---------------------------------------------------------------------------------
+    def fit(self, X, y=None):
+        """Train on ``X``. ``y`` shaped like ``X`` is the reconstruction target (``fit(X_noisy, X_clean)``);
+        a 1-D ``y`` (labels, as a Pipeline passes them) is ignored.
+
+        Returns
+        -------
+        self
+        """
+        cls = model_class(self.kind)
+        X_arr = check_array(X, sample_ranks=cls.sample_ranks, estimator=type(self).__name__)
+        target = None
+        if y is not None and np.asarray(y).ndim > 1:
+            target = check_array(y, name="y", sample_ranks=cls.sample_ranks, estimator=type(self).__name__)
+            if target.shape != X_arr.shape:
+                raise DataError(f"the target y has shape {target.shape}, but X has shape {X_arr.shape}; "
+                                "fit(X, Y) trains X -> Y and needs them alike")
+        names = feature_names_of(X)
+        device = self._resolve_device()
+        seed = check_random_state_int(self.random_state)
+        scaler = Scaler.fit(resolve_scaling(self.scaling, X_arr), X_arr)
+        Xs = scaler.transform(X_arr)
+        Ts = scaler.transform(target) if target is not None else None
+        X_tr, T_tr, X_val, T_val = self._split_validation(Xs, Ts, scaler, cls, seed)
+        output_activation, loss = self._resolve_output(T_tr if T_tr is not None else X_tr)
+        model_cfg = self._model_config(cls, X_arr.shape[1:], output_activation, loss)
+        train_cfg = TrainConfig(epochs=self.epochs, batch_size=self.batch_size,
+                                learning_rate=self.learning_rate, optimizer=self.optimizer,
+                                weight_decay=self.weight_decay, early_stopping=self.early_stopping,
+                                device=device, seed=seed)
+        callbacks = [ProgressBar()] if self.verbose else []
+        clip = (0.0, 1.0) if output_activation == "sigmoid" else None
+        trainer = Trainer(train_cfg, callbacks=callbacks,
+                          corruption=make_corruption(self.noise, self.noise_factor, clip),
+                          penalties=make_penalties(self.activity_l1))
+        devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            model = cls(model_cfg)
+            history = trainer.fit(model, torch.from_numpy(X_tr),
+                                  None if T_tr is None else torch.from_numpy(T_tr),
+                                  None if X_val is None else torch.from_numpy(X_val),
+                                  None if T_val is None else torch.from_numpy(T_val))
+        # Only a finished fit replaces the learned state.
+        self.model_ = model
+        self.scaler_ = scaler
+        self.history_ = history
+        self.input_shape_ = tuple(X_arr.shape[1:])
+        self.n_features_in_ = int(np.prod(self.input_shape_))
+        if names is not None:
+            self.feature_names_in_ = names
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        self.device_ = device
+        return self
+
+    def _resolve_device(self) -> str:
+        if self.device == "auto":
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        if str(self.device).startswith("cuda") and not torch.cuda.is_available():
+            raise ValueError(f"device={self.device!r} but no CUDA device is available; use device='cpu' or 'auto'")
+        if self.device not in ("cpu",) and not str(self.device).startswith("cuda"):
+            raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}")
+        return str(self.device)
+
+    def _split_validation(self, Xs, Ts, scaler, cls, seed):
+        if self.validation_data is not None:
+            vd = self.validation_data
+            x_val, t_val = (vd if isinstance(vd, tuple) and len(vd) == 2 else (vd, None))
+            x_val = check_array(x_val, name="validation_data", sample_ranks=cls.sample_ranks)
+            check_n_features(x_val, Xs.shape[1:], name="validation_data")
+            t_val = None if t_val is None else scaler.transform(
+                check_array(t_val, name="validation target", sample_ranks=cls.sample_ranks))
+            return Xs, Ts, scaler.transform(x_val), t_val
+        split = float(self.validation_split)
+        if not 0.0 <= split < 1.0:
+            raise ValueError(f"validation_split must be in [0, 1), got {self.validation_split!r}")
+        n_val = int(round(split * len(Xs)))
+        if n_val == 0 or n_val >= len(Xs):
+            return Xs, Ts, None, None
+        order = np.random.default_rng(seed).permutation(len(Xs))
+        tr, va = order[n_val:], order[:n_val]
+        pick = (lambda a, i: None if a is None else a[i])
+        return Xs[tr], pick(Ts, tr), Xs[va], pick(Ts, va)
+
+    def _resolve_output(self, target: np.ndarray) -> tuple[str, str]:
+        in_unit = bool(target.min() >= 0.0 and target.max() <= 1.0)
+        out = self.output_activation
+        if out == "auto":
+            out = "sigmoid" if in_unit else "linear"
+        elif out == "sigmoid" and not in_unit:
+            raise DataError(
+                f"the training data lie in [{target.min():.4g}, {target.max():.4g}] after scaling, but "
+                "output_activation='sigmoid' only produces values in [0, 1]; use scaling='minmax' "
+                "or output_activation='linear'"
+            )
+        loss = self.loss
+        if loss == "auto":
+            loss = "bce" if out == "sigmoid" else "mse"
+        return out, loss
+
+    def _model_config(self, cls, input_shape, output_activation, loss):
+        """The model's dataclass config: each of its fields taken from the estimator parameter of that name."""
+        params = self.get_params(deep=False)
+        fields = {f.name for f in dataclasses.fields(cls.Config)}
+        values = {k: v for k, v in params.items() if k in fields and v is not None}
+        values.update(input_shape=tuple(input_shape), output_activation=output_activation, loss=loss)
+        return cls.Config(**values)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]  # outputs are float32, torch's working precision
+        return tags
+
+    # -- using a fitted model ----------------------------------------------------------------------
+    def _check_fitted(self):
+        if not hasattr(self, "model_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with appropriate arguments "
+                "before using this estimator."
+            )
+
+    def _prepare(self, X, name="X") -> torch.Tensor:
+        self._check_fitted()
+        arr = check_array(X, name=name, sample_ranks=type(self.model_).sample_ranks, estimator=type(self).__name__)
+        check_n_features(arr, self.input_shape_, estimator=type(self).__name__, name=name)
+        return torch.from_numpy(self.scaler_.transform(arr))
+
+    @torch.inference_mode()
+    def _map_batches(self, fn, x: torch.Tensor, batch_size: int = 8192) -> np.ndarray:
+        """Apply ``fn`` to ``x`` in batches on the model's device, without gradients; concatenate as numpy."""
+        self.model_.eval()
+        device = next(self.model_.parameters()).device
+        parts = [fn(x[i:i + batch_size].to(device)).cpu() for i in range(0, x.shape[0], batch_size)]
+        return torch.cat(parts).numpy()
+
+    def transform(self, X) -> np.ndarray:
+        """Codes of ``X``, shape ``(n_samples, latent_dim)`` (the mean code for variational kinds)."""
+        return self._map_batches(self.model_.encode, self._prepare(X))
+
+    def inverse_transform(self, Z) -> np.ndarray:
+        """Decode codes ``Z`` back to data in the units of the training data."""
+        self._check_fitted()
+        Z = check_array(Z, name="Z", estimator=type(self).__name__)
+        check_n_features(Z, (self.model_.config.latent_dim,), estimator=type(self).__name__ + " decoder", name="Z")
+        out = self._map_batches(self.model_.decode, torch.from_numpy(Z))
+        return self.scaler_.inverse_transform(out)
+
+    def predict(self, X) -> np.ndarray:
+        """Reconstructions of ``X`` in the units of the training data."""
+        recon = self._map_batches(lambda x: self.model_.reconstruct(self.model_(x)), self._prepare(X))
+        return self.scaler_.inverse_transform(recon)
+
+    def reconstruction_error(self, X, per_feature: bool = False) -> np.ndarray:
+        """Squared reconstruction error in the scaled space the model was trained in.
+
+        Returns ``(n_samples,)`` means, or ``(n_samples, n_features)`` with ``per_feature=True``.
+        """
+        def err(x):
+            diff = self.model_.reconstruct(self.model_(x)) - x
+            return diff.flatten(1).pow(2) if per_feature else diff.flatten(1).pow(2).mean(dim=1)
+
+        return self._map_batches(err, self._prepare(X))
+
+    def score_samples(self, X) -> np.ndarray:
+        """Minus each sample's reconstruction error (negative ELBO for variational kinds): higher = more normal."""
+        return -self._map_batches(lambda x: self.model_.per_sample_error(self.model_(x), x), self._prepare(X))
+
+    @property
+    def encoder_(self) -> torch.nn.Module:
+        self._check_fitted()
+        return self.model_.encoder
+
+    @property
+    def decoder_(self) -> torch.nn.Module:
+        self._check_fitted()
+        return self.model_.decoder
+
+    # -- model files -----------------------------------------------------------------------------
+    def save(self, path, overwrite: bool = False):
+        """Write the fitted model to ``path`` (safetensors + JSON header; atomic; no pickle)."""
+        self._check_fitted()
+        tensors = {f"model.{k}": v for k, v in self.model_.state_dict().items()}
+        tensors.update(self.scaler_.state())
+        persistence.save_bundle(path, tensors, self._bundle_config(), overwrite=overwrite)
+        return path
+
+    def _bundle_config(self) -> dict:
+        params = {k: v for k, v in self.get_params(deep=False).items() if k not in _DATA_PARAMS}
+        if not (params["random_state"] is None or isinstance(params["random_state"], int)):
+            params["random_state"] = None
+        return {
+            "class": type(self).__name__,
+            "params": params,
+            "model": {"kind": self.model_.kind, "config": self.model_.config.to_dict()},
+            "scaling": self.scaler_.kind,
+            "input_shape": list(self.input_shape_),
+            "feature_names": None if not hasattr(self, "feature_names_in_") else list(self.feature_names_in_),
+            "history": self.history_,
+        }
+
+    @classmethod
+    def _from_bundle(cls, tensors: dict, config: dict):
+        params = {k: (tuple(v) if k in _TUPLE_PARAMS and v is not None else v) for k, v in config["params"].items()}
+        est = cls(**params)
+        est._restore(tensors, config)
+        return est
+
+    def _restore(self, tensors: dict, config: dict) -> None:
+        mcls = model_class(config["model"]["kind"])
+        model = mcls(mcls.Config(**config["model"]["config"]))
+        prefix = "model."
+        model.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
+        model.eval()
+        self.model_ = model
+        self.scaler_ = Scaler.from_state(config["scaling"], tensors)
+        self.input_shape_ = tuple(config["input_shape"])
+        self.n_features_in_ = int(np.prod(self.input_shape_))
+        if config.get("feature_names"):
+            self.feature_names_in_ = np.asarray(config["feature_names"], dtype=object)
+        self.history_ = config.get("history", {})
+        self.device_ = "cpu"

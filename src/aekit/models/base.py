@@ -1,0 +1,124 @@
+"""The contract every autoencoder in aekit follows.
+
+A model is an ``nn.Module`` that knows nothing of numpy, files, optimizers or devices:
+
+- ``encode(x) -> z``: the code, ``(batch, latent_dim)``;
+- ``decode(z) -> x_hat``: the reconstruction, output activation applied;
+- ``forward(x) -> dict``: at least ``code`` and ``logits`` (the decoder output before its activation);
+- ``loss(out, target) -> (total, terms)``: the scalar to minimise and its named parts;
+- ``per_sample_error(out, target) -> (batch,)``: what scoring ranks samples by (higher = worse).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "linear": nn.Identity,
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "elu": nn.ELU,
+    "selu": nn.SELU,
+    "gelu": nn.GELU,
+    "leaky_relu": nn.LeakyReLU,
+    "softplus": nn.Softplus,
+}
+OUTPUT_ACTIVATIONS = ("sigmoid", "linear")
+LOSSES = ("bce", "mse")
+
+
+def make_activation(name: str) -> nn.Module:
+    try:
+        return ACTIVATIONS[name]()
+    except KeyError:
+        raise ValueError(
+            f"unknown activation {name!r}; choose one of: {', '.join(sorted(ACTIVATIONS))}"
+        ) from None
+
+
+@dataclass
+class ModelConfig:
+    """Fields every model has. ``input_shape`` is one sample's shape, e.g. ``(784,)`` or ``(1, 28, 28)``."""
+
+    input_shape: tuple = (1,)
+    latent_dim: int = 2
+    output_activation: str = "sigmoid"
+    loss: str = "bce"
+
+    def __post_init__(self):
+        self.input_shape = tuple(int(s) for s in self.input_shape)
+        if self.output_activation not in OUTPUT_ACTIVATIONS:
+            raise ValueError(
+                f"output_activation must be one of {OUTPUT_ACTIVATIONS}, got {self.output_activation!r}"
+            )
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
+        if self.loss == "bce" and self.output_activation != "sigmoid":
+            raise ValueError("loss='bce' needs output_activation='sigmoid'; use loss='mse' for a linear output")
+        if int(self.latent_dim) < 1:
+            raise ValueError(f"latent_dim must be a positive integer, got {self.latent_dim!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def glorot_init(module: nn.Module) -> None:
+    """Keras' default: glorot-uniform weights, zero biases (trains the tutorial model to a lower loss)."""
+    if isinstance(module, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.ConvTranspose1d, nn.ConvTranspose2d)):
+        nn.init.xavier_uniform_(module.weight)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+
+
+def reconstruction_loss(logits: torch.Tensor, target: torch.Tensor, config: ModelConfig) -> torch.Tensor:
+    """Mean over every element, as Keras' per-pixel ``binary_crossentropy`` / ``mse`` report it."""
+    if config.loss == "bce":
+        # On logits: one fused pass whose gradient is sigmoid(z) - x, and no log(0).
+        return F.binary_cross_entropy_with_logits(logits, target)
+    return F.mse_loss(activate(logits, config), target)
+
+
+def activate(logits: torch.Tensor, config: ModelConfig) -> torch.Tensor:
+    return torch.sigmoid(logits) if config.output_activation == "sigmoid" else logits
+
+
+class Autoencoder(nn.Module):
+    """Base class: subclasses set ``Config``, build ``encoder`` / ``decoder`` and may extend ``loss``."""
+
+    Config = ModelConfig
+    kind = "base"  # set by @register_model
+    #: ranks of one sample the model takes: 1 = feature vector, 2 = (H, W) or (T, F), 3 = (C, H, W)
+    sample_ranks: tuple = (1,)
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x)
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return activate(self.decode_logits(z), self.config)
+
+    def forward(self, x: torch.Tensor) -> dict:
+        code = self.encode(x)  # (batch, latent_dim)
+        return {"code": code, "logits": self.decode_logits(code)}
+
+    def reconstruct(self, out: dict) -> torch.Tensor:
+        return activate(out["logits"], self.config)
+
+    def loss(self, out: dict, target: torch.Tensor) -> tuple[torch.Tensor, dict]:
+        rec = reconstruction_loss(out["logits"], target, self.config)
+        return rec, {"reconstruction": rec}
+
+    def per_sample_error(self, out: dict, target: torch.Tensor) -> torch.Tensor:
+        """Mean squared reconstruction error of each sample, ``(batch,)``."""
+        diff = (self.reconstruct(out) - target).flatten(1)
+        return diff.pow(2).mean(dim=1)

@@ -1,0 +1,72 @@
+"""Things that watch training: progress display, logging. The loop itself never prints."""
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+logger = logging.getLogger(__name__)
+
+
+class Callback:
+    """Hooks the trainer calls; override any of them."""
+
+    def on_train_begin(self, trainer, model) -> None: ...
+
+    def on_epoch_begin(self, epoch: int, trainer, model) -> None: ...
+
+    def on_epoch_end(self, epoch: int, logs: dict, trainer, model) -> None: ...
+
+    def on_train_end(self, history: dict, trainer, model) -> None: ...
+
+
+def _format_logs(logs: dict) -> str:
+    keys = [k for k in ("loss", "val_loss") if k in logs]
+    return "  ".join(f"{k}={logs[k]:.4f}" for k in keys)
+
+
+class ProgressBar(Callback):
+    """A per-epoch bar with loss, val_loss and an ETA on a terminal; one plain line per epoch elsewhere.
+
+    Log files and CI output get whole lines (never carriage-return redraws), at most ``max_lines`` of them.
+    """
+
+    def __init__(self, stream=None, max_lines: int = 20):
+        self.stream = stream if stream is not None else sys.stderr
+        self.max_lines = max_lines
+        self._bar = None
+
+    def on_train_begin(self, trainer, model) -> None:
+        self._total = trainer.config.epochs
+        self._start = time.perf_counter()
+        if getattr(self.stream, "isatty", lambda: False)():
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=self._total, unit="epoch", file=self.stream, dynamic_ncols=True)
+
+    def on_epoch_end(self, epoch: int, logs: dict, trainer, model) -> None:
+        if self._bar is not None:
+            self._bar.set_postfix_str(_format_logs(logs), refresh=False)
+            self._bar.update(1)
+            return
+        every = max(1, self._total // self.max_lines)
+        if (epoch + 1) % every == 0 or epoch + 1 == self._total or epoch == 0:
+            elapsed = time.perf_counter() - self._start
+            eta = elapsed / (epoch + 1) * (self._total - epoch - 1)
+            print(
+                f"epoch {epoch + 1}/{self._total}  {_format_logs(logs)}  {elapsed:.1f}s elapsed, eta {eta:.1f}s",
+                file=self.stream,
+                flush=True,
+            )
+
+    def on_train_end(self, history: dict, trainer, model) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+class LoggingCallback(Callback):
+    """Sends one record per epoch to the ``aekit.training`` logger (DEBUG)."""
+
+    def on_epoch_end(self, epoch: int, logs: dict, trainer, model) -> None:
+        logger.debug("epoch %d %s", epoch + 1, _format_logs(logs))

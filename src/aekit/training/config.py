@@ -1,0 +1,38 @@
+"""Settings of the one training loop."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 50
+    batch_size: int = 256
+    learning_rate: float = 1e-3
+    optimizer: str = "adam"
+    weight_decay: float = 0.0
+    #: epochs without improvement of the monitored loss before stopping; None trains every epoch
+    early_stopping: Optional[int] = None
+    min_delta: float = 0.0
+    shuffle: bool = True
+    device: str = "cpu"
+    seed: int = 0
+    #: samples per forward pass when evaluating (validation); larger than training batches, no gradients
+    eval_batch_size: int = 4096
+
+    def __post_init__(self):
+        if int(self.epochs) < 1:
+            raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")
+        if int(self.batch_size) < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {self.batch_size!r}")
+        if not float(self.learning_rate) > 0:
+            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if self.early_stopping is not None and int(self.early_stopping) < 1:
+            raise ValueError(
+                f"early_stopping is a patience in epochs (a positive integer) or None, got {self.early_stopping!r}"
+            )

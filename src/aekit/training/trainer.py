@@ -1,0 +1,191 @@
+"""The one training loop. Nothing in this file knows which autoencoder it trains.
+
+It calls ``model(x)``, reads ``model.loss(out, target)`` plus any penalties, and steps. Denoising is a
+``corruption`` applied to each batch; sparsity is a penalty; neither needs a loop of its own.
+Data stays in memory as tensors; batches are slices of a permutation (no per-sample DataLoader).
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable, Optional, Sequence
+
+import torch
+from torch import nn
+
+from ..exceptions import DataError, TrainingError
+from .callbacks import Callback
+from .config import TrainConfig
+
+#: ``corruption(batch, generator) -> corrupted batch``
+Corruption = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
+
+
+def make_optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:
+    lr, wd = float(config.learning_rate), float(config.weight_decay)
+    if config.optimizer in ("adam", "adamw"):
+        cls = torch.optim.Adam if config.optimizer == "adam" else torch.optim.AdamW
+        # The fused kernel updates every parameter in one pass; the foreach one is the fallback.
+        try:
+            return cls(params, lr=lr, weight_decay=wd, fused=True)
+        except (RuntimeError, TypeError, ValueError):
+            return cls(params, lr=lr, weight_decay=wd, foreach=True)
+    if config.optimizer == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr, weight_decay=wd, foreach=True)
+    return torch.optim.SGD(params, lr=lr, weight_decay=wd, momentum=0.9, foreach=True)
+
+
+class Trainer:
+    """Fits any registered autoencoder.
+
+    Parameters
+    ----------
+    config : TrainConfig
+    callbacks : sequence of Callback
+    corruption : callable, optional
+        Applied to every training batch (and, with a fixed seed, to validation batches): denoising.
+    penalties : sequence of callables ``penalty(out) -> scalar`` with a ``name`` attribute
+        Added to the model's loss: sparsity.
+    """
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        callbacks: Sequence[Callback] = (),
+        corruption: Optional[Corruption] = None,
+        penalties: Sequence = (),
+    ):
+        self.config = config
+        self.callbacks = list(callbacks)
+        self.corruption = corruption
+        self.penalties = list(penalties)
+        self.stop_training = False  # a callback may set it
+
+    # -- the objective ---------------------------------------------------------------------------
+    def objective(self, model: nn.Module, out: dict, target: torch.Tensor) -> tuple[torch.Tensor, dict]:
+        total, terms = model.loss(out, target)
+        for penalty in self.penalties:
+            value = penalty(out)
+            terms = {**terms, penalty.name: value}
+            total = total + value
+        return total, terms
+
+    # -- training --------------------------------------------------------------------------------
+    def fit(self, model: nn.Module, x: torch.Tensor, target: Optional[torch.Tensor] = None,
+            x_val: Optional[torch.Tensor] = None, target_val: Optional[torch.Tensor] = None) -> dict:
+        """Train ``model`` in place; return the history (per epoch lists: loss, val_loss, terms, seconds)."""
+        cfg = self.config
+        device = torch.device(cfg.device)
+        model.to(device)
+        x = x.to(device)
+        target = x if target is None else target.to(device)
+        if x_val is not None:
+            x_val = x_val.to(device)
+            target_val = x_val if target_val is None else target_val.to(device)
+        gen = torch.Generator(device=device).manual_seed(int(cfg.seed))
+        val_gen_seed = int(cfg.seed) + 1
+        self._trial_forward(model, x)
+        optimizer = make_optimizer(model.parameters(), cfg)
+        history: dict = {}
+        best = (float("inf"), None, -1)  # (monitored loss, weights, epoch)
+        wait = 0
+        self.stop_training = False
+        for cb in self.callbacks:
+            cb.on_train_begin(self, model)
+        for epoch in range(int(cfg.epochs)):
+            for cb in self.callbacks:
+                cb.on_epoch_begin(epoch, self, model)
+            start = time.perf_counter()
+            logs = self._train_epoch(model, optimizer, x, target, gen, epoch)
+            if x_val is not None:
+                val_gen = torch.Generator(device=device).manual_seed(val_gen_seed)
+                logs.update({f"val_{k}": v for k, v in self.evaluate(model, x_val, target_val, val_gen).items()})
+            logs["seconds"] = time.perf_counter() - start
+            for key, value in logs.items():
+                history.setdefault(key, []).append(value)
+            for cb in self.callbacks:
+                cb.on_epoch_end(epoch, logs, self, model)
+            monitored = logs.get("val_loss", logs["loss"])
+            if monitored < best[0] - float(cfg.min_delta):
+                wait = 0
+                if cfg.early_stopping is not None:
+                    best = (monitored, {k: v.detach().clone() for k, v in model.state_dict().items()}, epoch)
+            else:
+                wait += 1
+                if cfg.early_stopping is not None and wait >= int(cfg.early_stopping):
+                    self.stop_training = True
+            if self.stop_training:
+                break
+        if best[1] is not None:
+            model.load_state_dict(best[1])
+            history["best_epoch"] = best[2]
+        model.eval()
+        for cb in self.callbacks:
+            cb.on_train_end(history, self, model)
+        return history
+
+    def _trial_forward(self, model: nn.Module, x: torch.Tensor) -> None:
+        """Turn a shape mistake into one clear error before any training starts."""
+        was_training = model.training
+        model.eval()
+        try:
+            with torch.no_grad():
+                model(x[:2])
+        except RuntimeError as e:
+            raise DataError(
+                f"the {type(model).__name__} could not process input of shape {tuple(x.shape)}: {e}"
+            ) from e
+        finally:
+            model.train(was_training)
+
+    def _train_epoch(self, model, optimizer, x, target, gen, epoch: int) -> dict:
+        cfg = self.config
+        n = x.shape[0]
+        bs = min(int(cfg.batch_size), n)  # never drop the only batch
+        order = torch.randperm(n, generator=gen, device=x.device) if cfg.shuffle else None
+        n_batches = -(-n // bs)
+        model.train()
+        # Per-batch terms stay on the device; one synchronisation per epoch, not per step.
+        rows, names = [], None
+        for b in range(n_batches):
+            idx = order[b * bs:(b + 1) * bs] if order is not None else slice(b * bs, (b + 1) * bs)
+            xb, yb = x[idx], target[idx]
+            inp = self.corruption(xb, gen) if self.corruption is not None else xb
+            out = model(inp)
+            total, terms = self.objective(model, out, yb)
+            optimizer.zero_grad(set_to_none=True)
+            total.backward()
+            optimizer.step()
+            if names is None:
+                names = list(terms)
+            rows.append(torch.stack([total.detach(), *(t.detach() for t in terms.values()),
+                                     out["code"].detach().abs().mean()]) * xb.shape[0])
+        table = torch.stack(rows)  # (n_batches, 2 + n_terms), each row weighted by its batch size
+        finite = torch.isfinite(table[:, 0])
+        if not bool(finite.all()):
+            bad = int((~finite).nonzero()[0, 0])
+            raise TrainingError(
+                f"the loss became {float(table[bad, 0]):.4g} at epoch {epoch + 1}, batch {bad + 1}; "
+                "lower learning_rate, check the data for extreme values, or use scaling='standard'"
+            )
+        means = (table.sum(dim=0) / n).tolist()
+        logs = {"loss": means[0]}
+        logs.update({name: means[i + 1] for i, name in enumerate(names) if name != "loss"})
+        logs["code_activation"] = means[-1]
+        return logs
+
+    @torch.inference_mode()
+    def evaluate(self, model: nn.Module, x: torch.Tensor, target: torch.Tensor,
+                 gen: Optional[torch.Generator] = None) -> dict:
+        """Mean loss and terms over ``x`` (no gradients; corruption applied when set and ``gen`` given)."""
+        model.eval()
+        sums: dict = {}
+        step = int(self.config.eval_batch_size)
+        for i in range(0, x.shape[0], step):
+            xb, yb = x[i:i + step], target[i:i + step]
+            if self.corruption is not None and gen is not None:
+                xb = self.corruption(xb, gen)
+            out = model(xb)
+            total, terms = self.objective(model, out, yb)
+            for key, value in {"loss": total, **terms}.items():
+                sums[key] = sums.get(key, 0.0) + value * xb.shape[0]
+        return {k: float(v) / x.shape[0] for k, v in sums.items()}
