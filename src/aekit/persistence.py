@@ -7,13 +7,12 @@ its destination and renamed into place, so a crash never leaves a half-written m
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from ._atomic import atomic_path
 from .exceptions import ModelFileError
 
 FORMAT_VERSION = 1
@@ -52,17 +51,8 @@ def save_bundle(path, tensors: dict, config: dict, overwrite: bool = False) -> P
     }
     contiguous = {k: torch.as_tensor(np.asarray(v) if not torch.is_tensor(v) else v).detach().cpu().contiguous()
                   for k, v in tensors.items()}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         save_file(contiguous, tmp, metadata={HEADER_KEY: json.dumps(header)})
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return path
 
 

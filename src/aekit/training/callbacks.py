@@ -49,7 +49,7 @@ class ProgressBar(Callback):
             self._bar.set_postfix_str(_format_logs(logs), refresh=False)
             self._bar.update(1)
             return
-        every = max(1, self._total // self.max_lines)
+        every = max(1, -(-self._total // self.max_lines))
         if (epoch + 1) % every == 0 or epoch + 1 == self._total or epoch == 0:
             elapsed = time.perf_counter() - self._start
             eta = elapsed / (epoch + 1) * (self._total - epoch - 1)

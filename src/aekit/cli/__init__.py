@@ -1,0 +1,45 @@
+"""``aekit``: the command line. Each subcommand lives in its own module with ``register(subparsers)``.
+
+Bad input ends in one line on stderr naming the problem and the fix, and exit status 2; no traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from ..exceptions import AekitError
+from . import encode, info, reconstruct, train
+
+#: subcommand modules, in the order ``aekit --help`` lists them
+COMMANDS = (train, encode, reconstruct, info)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import aekit
+
+    parser = argparse.ArgumentParser(
+        prog="aekit",
+        description="Autoencoders from the command line: train, encode, reconstruct, inspect.",
+    )
+    parser.add_argument("--version", action="version", version=f"aekit {aekit.__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in COMMANDS:
+        module.register(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    try:
+        args.func(args)
+    except (AekitError, ValueError, TypeError, OSError) as e:
+        message = str(e).splitlines()[0] if str(e) else type(e).__name__
+        print(f"aekit {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"aekit {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return 0

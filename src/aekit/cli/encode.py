@@ -1,0 +1,35 @@
+"""``aekit encode MODEL DATA -o codes.csv``: the codes of DATA under a saved model."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ._common import load_model, model_input, write_array
+
+
+def register(sub) -> None:
+    p = sub.add_parser("encode", help="write the codes of DATA (.csv or .npy)",
+                       description="Encode DATA with a saved model; write one row of codes per sample.")
+    p.add_argument("model", metavar="MODEL", type=Path, help="model file written by aekit train")
+    p.add_argument("data", metavar="DATA", help="built-in dataset name or data file")
+    p.add_argument("-o", "--output", required=True, type=Path, help="codes file: .csv (columns z1..zk) or .npy")
+    p.add_argument("--plot", type=Path, default=None, help="also draw the codes as a scatter coloured by label (PNG)")
+    p.add_argument("--data-dir", type=Path, default=None, help="folder holding the files of a built-in dataset")
+    p.set_defaults(func=run)
+
+
+def run(args) -> None:
+    from ..datasets import load_dataset
+
+    est = load_model(args.model)
+    dataset = load_dataset(args.data, data_dir=args.data_dir)
+    codes = est.transform(model_input(dataset, est))
+    write_array(args.output, codes, column_prefix="z")
+    if args.plot is not None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from .. import plots
+
+        title = "Codes" + (f" (first two of {codes.shape[1]} dimensions)" if codes.shape[1] > 2 else "")
+        ax = plots.plot_codes(codes, dataset.y, title=title, label_names=dataset.target_names)
+        plots.save_figure(ax, args.plot)

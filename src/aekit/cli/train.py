@@ -1,0 +1,149 @@
+"""``aekit train DATA --out DIR``: fit an AutoEncoder and leave the model, its history and pictures."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..exceptions import DataError, ModelFileError
+from ._common import int_tuple, write_csv
+
+
+#: (flags, estimator parameter, type, help): one flag per estimator parameter, nothing else
+FLAGS = [
+    (("--kind",), "kind", str, "model kind (aekit.models.list_models(); default dense)"),
+    (("--latent", "--latent-dim"), "latent_dim", int, "size of the code (default 2)"),
+    (("--hidden",), "hidden", int_tuple, "encoder widths, mirrored by the decoder, e.g. 128,64; 'none' for no hidden layer"),
+    (("--decoder-hidden",), "decoder_hidden", int_tuple, "decoder widths when they should not mirror --hidden"),
+    (("--activation",), "activation", str, "hidden-layer activation (relu, linear, tanh, ...)"),
+    (("--latent-activation",), "latent_activation", str, "activation of the code (default linear)"),
+    (("--output-activation",), "output_activation", str, "auto | sigmoid | linear"),
+    (("--loss",), "loss", str, "auto | bce | mse"),
+    (("--batch-norm",), "batch_norm", None, "batch normalisation after each hidden layer"),
+    (("--dropout",), "dropout", float, "dropout rate after each hidden layer"),
+    (("--filters",), "filters", int_tuple, "channels of convolutional kinds, e.g. 16,8,8"),
+    (("--beta",), "beta", float, "weight of the KL term (variational kinds)"),
+    (("--beta-warmup",), "beta_warmup", int, "epochs over which the KL weight ramps up from 0"),
+    (("--activity-l1",), "activity_l1", float, "L1 penalty on the code (sparse autoencoder), e.g. 1e-4"),
+    (("--noise",), "noise", str, "corruption per batch (denoising), e.g. gaussian"),
+    (("--noise-factor",), "noise_factor", float, "strength of the corruption"),
+    (("--epochs",), "epochs", int, "training epochs (default 50)"),
+    (("--batch-size",), "batch_size", int, "samples per step (default 256)"),
+    (("--learning-rate", "--lr"), "learning_rate", float, "optimizer step size (default 1e-3)"),
+    (("--optimizer",), "optimizer", str, "adam | adamw | sgd | rmsprop"),
+    (("--weight-decay",), "weight_decay", float, "L2 weight decay"),
+    (("--validation-split",), "validation_split", float, "fraction held out for val_loss (default: the test split of a built-in dataset, else none)"),
+    (("--early-stopping",), "early_stopping", int, "patience in epochs; the best weights are restored"),
+    (("--scaling",), "scaling", str, "auto | minmax | standard | none"),
+    (("--seed", "--random-state"), "random_state", int, "random seed for reproducible runs"),
+    (("--device",), "device", str, "auto | cpu | cuda"),
+]
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train an autoencoder and write the model, its history and pictures",
+        description="Train an autoencoder on DATA and write model.safetensors, history.csv and PNG pictures "
+                    "into --out. DATA is a built-in dataset (digits, mnist, fashion-mnist, sequences) or a "
+                    ".csv/.npy/.npz/.parquet file. Every option maps one-to-one onto an aekit.AutoEncoder "
+                    "parameter; unset options keep the estimator's defaults.",
+    )
+    p.add_argument("data", metavar="DATA", help="built-in dataset name or data file")
+    p.add_argument("--out", "-o", required=True, type=Path, help="folder for the model and its pictures")
+    p.add_argument("--force", action="store_true", help="replace a model already in --out")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
+    p.add_argument("--data-dir", type=Path, default=None, help="folder holding the files of a built-in dataset")
+    group = p.add_argument_group("model and training (aekit.AutoEncoder parameters)")
+    for flags, dest, kind, help_text in FLAGS:
+        if kind is None:
+            group.add_argument(*flags, dest=dest, action="store_true", default=None, help=help_text)
+        else:
+            group.add_argument(*flags, dest=dest, type=kind, default=None, help=help_text)
+    p.set_defaults(func=run)
+
+
+def estimator_params(args) -> dict:
+    """The estimator parameters given on the command line (unset flags are left out)."""
+    params = {dest: getattr(args, dest) for _, dest, _, _ in FLAGS if getattr(args, dest) is not None}
+    # 'none' on the command line is Python's None
+    return {k: (None if isinstance(v, str) and v.lower() == "none" else v) for k, v in params.items()}
+
+
+def run(args) -> None:
+    from .. import AutoEncoder
+    from ..datasets import load_dataset
+
+    out: Path = args.out
+    model_path = out / "model.safetensors"
+    if model_path.exists() and not args.force:
+        raise ModelFileError(f"{str(model_path)!r} already exists; pass --force to replace it, or choose another --out")
+    if out.exists() and not out.is_dir():
+        raise DataError(f"--out {str(out)!r} is a file; give a folder")
+    dataset = load_dataset(args.data, data_dir=args.data_dir)
+    params = estimator_params(args)
+    if dataset.X_test is not None and "validation_split" not in params:
+        params["validation_data"] = dataset.X_test
+    params.setdefault("verbose", 0 if args.quiet else 1)
+    est = AutoEncoder(**params)
+    X = dataset.X
+    if dataset.image_shape is not None and len(_sample_ranks(est)) and 1 not in _sample_ranks(est):
+        X = dataset.images()
+        if "validation_data" in params:
+            est.set_params(validation_data=dataset.images(dataset.X_test))
+    out.mkdir(parents=True, exist_ok=True)
+    est.fit(X)
+    est.save(model_path, overwrite=args.force)
+    written = [model_path, write_history(est.history_, out / "history.csv")]
+    written += write_pictures(est, dataset, out)
+    if not args.quiet:
+        h = est.history_
+        summary = f"loss {h['loss'][-1]:.4f}" + (f", val_loss {h['val_loss'][-1]:.4f}" if "val_loss" in h else "")
+        print(f"trained {est.model_.kind} autoencoder on {args.data} {tuple(X.shape)}: {summary}")
+        print(f"wrote {len(written)} files to {out}/:")
+        for path in written:
+            print(f"  {path}")
+    return est
+
+
+def _sample_ranks(est) -> tuple:
+    from ..models import model_class
+
+    return model_class(est.kind).sample_ranks
+
+
+def write_history(history: dict, path: Path) -> Path:
+    from .._atomic import atomic_path
+
+    keys = [k for k, v in history.items() if isinstance(v, list)]
+    rows = [[i + 1] + [history[k][i] for k in keys] for i in range(len(history["loss"]))]
+    with atomic_path(path) as tmp:
+        write_csv(tmp, ["epoch"] + keys, rows)
+    return path
+
+
+def write_pictures(est, dataset, out: Path) -> list:
+    """Loss curves; originals over reconstructions for images; a 2-D code scatter when labels exist."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .. import plots
+
+    written = []
+    ax = plots.plot_history(est.history_)
+    plots.save_figure(ax, out / "loss.png")
+    written.append(out / "loss.png")
+    X_show = dataset.X_test if dataset.X_test is not None else dataset.X
+    y_show = dataset.y_test if dataset.X_test is not None else dataset.y
+    X_model = X_show if len(est.input_shape_) == 1 else X_show.reshape((len(X_show),) + tuple(est.input_shape_))
+    if dataset.image_shape is not None:
+        recon = est.predict(X_model[:10]).reshape(-1, *dataset.image_shape)
+        ax = plots.plot_reconstructions(X_show[:10], recon, dataset.image_shape)
+        plots.save_figure(ax, out / "reconstructions.png")
+        written.append(out / "reconstructions.png")
+    if y_show is not None:
+        codes = est.transform(X_model[:20000])
+        title = "Codes" + (" (first two of %d dimensions)" % codes.shape[1] if codes.shape[1] > 2 else "")
+        ax = plots.plot_codes(codes, y_show[:20000], title=title, label_names=dataset.target_names)
+        plots.save_figure(ax, out / "codes.png")
+        written.append(out / "codes.png")
+    return written
+
