@@ -17,6 +17,7 @@ from .exceptions import DataError, NotFittedError
 from .models import model_class
 from .models.penalties import make_penalties
 from .training import ProgressBar, TrainConfig, Trainer
+from .training.callbacks import KLWarmup
 
 logger = logging.getLogger(__name__)
 
@@ -49,13 +50,31 @@ class AutoEncoder(TransformerMixin, BaseEstimator):
     batch_norm, dropout : bool, float
         Optional batch normalisation and dropout after each hidden layer.
     filters : tuple of int or None
-        Channels of the convolutional kinds (ignored by dense models).
+        Channels of the convolutional kinds ('conv', 'conv_vae', 'conv1d'), one per halving of the image or
+        window (ignored by dense models). None keeps the kind's default.
+    kernel_size : int or None
+        Odd kernel size of the convolutional kinds (default 3).
+    downsample : {'stride', 'pool'} or None
+        How a convolutional encoder halves the image: stride-2 convolutions (default) or max-pooling.
+    upsample : {'transpose', 'upsample'} or None
+        How a convolutional decoder doubles it: transposed convolutions (default) or conv + upsampling.
+    bottleneck : {'dense', 'conv'} or None
+        The code of 'conv': a dense layer of ``latent_dim`` units (default), or the last feature map
+        flattened (the Keras tutorials' layout; ``latent_dim`` is then that map's size).
     beta, beta_warmup : float, int
-        Weight of the KL term of variational kinds and the epochs over which it ramps up from 0.
+        Weight of the KL term of variational kinds ('vae', 'conv_vae') and the epochs over which it ramps up
+        from 0 (0: no warm-up). Their losses are sums per sample: ``reconstruction`` and ``kl`` in
+        ``history_``, ``loss = reconstruction + beta * kl``.
     activity_l1 : float, default=0.0
-        L1 penalty on the code (Keras' ``activity_regularizer=l1(...)``): a sparse autoencoder.
-    noise : {None, 'gaussian', ...}, noise_factor : float
-        Corruption drawn afresh for every batch: a denoising autoencoder.
+        L1 penalty on the code, ``activity_l1 * sum|z|`` per sample (Keras 1 / tf.keras'
+        ``activity_regularizer=l1(...)``): a sparse autoencoder.
+    sparsity_target, sparsity_weight : float, default=0.05, 0.0
+        KL sparsity: ``sparsity_weight * sum_j KL(sparsity_target || mean activation of code unit j)``; needs
+        a code in [0, 1] (``latent_activation='sigmoid'``). 0 turns it off.
+    noise : {None, 'gaussian', 'masking', 'salt_and_pepper'}, noise_factor : float
+        Corruption drawn afresh for every batch: a denoising autoencoder. ``noise_factor`` is the gaussian's
+        standard deviation (clipped to [0, 1] for sigmoid outputs), or the fraction of elements set to 0
+        (masking) or to 0/1 (salt and pepper).
     epochs, batch_size, learning_rate, optimizer, weight_decay
         Training settings; optimizer is 'adam', 'adamw', 'sgd' or 'rmsprop'.
     validation_split : float, default=0.0
@@ -97,7 +116,8 @@ class AutoEncoder(TransformerMixin, BaseEstimator):
 
     def __init__(self, kind="dense", latent_dim=2, hidden=(128, 64), decoder_hidden=None, activation="relu",
                  latent_activation="linear", output_activation="auto", loss="auto", batch_norm=False,
-                 dropout=0.0, filters=None, beta=1.0, beta_warmup=0, activity_l1=0.0, noise=None,
+                 dropout=0.0, filters=None, kernel_size=None, downsample=None, upsample=None, bottleneck=None,
+                 beta=1.0, beta_warmup=0, activity_l1=0.0, sparsity_target=0.05, sparsity_weight=0.0, noise=None,
                  noise_factor=0.5, epochs=50, batch_size=256, learning_rate=1e-3, optimizer="adam",
                  weight_decay=0.0, validation_split=0.0, validation_data=None, early_stopping=None,
                  scaling="auto", random_state=None, device="auto", verbose=0):
@@ -112,9 +132,15 @@ class AutoEncoder(TransformerMixin, BaseEstimator):
         self.batch_norm = batch_norm
         self.dropout = dropout
         self.filters = filters
+        self.kernel_size = kernel_size
+        self.downsample = downsample
+        self.upsample = upsample
+        self.bottleneck = bottleneck
         self.beta = beta
         self.beta_warmup = beta_warmup
         self.activity_l1 = activity_l1
+        self.sparsity_target = sparsity_target
+        self.sparsity_weight = sparsity_weight
         self.noise = noise
         self.noise_factor = noise_factor
         self.epochs = epochs
@@ -161,10 +187,12 @@ class AutoEncoder(TransformerMixin, BaseEstimator):
                                 weight_decay=self.weight_decay, early_stopping=self.early_stopping,
                                 device=device, seed=seed)
         callbacks = [ProgressBar()] if self.verbose else []
+        if self.beta_warmup:
+            callbacks.append(KLWarmup(self.beta_warmup))
         clip = (0.0, 1.0) if output_activation == "sigmoid" else None
         trainer = Trainer(train_cfg, callbacks=callbacks,
                           corruption=make_corruption(self.noise, self.noise_factor, clip),
-                          penalties=make_penalties(self.activity_l1))
+                          penalties=make_penalties(self.activity_l1, self.sparsity_weight, self.sparsity_target))
         devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
@@ -268,7 +296,8 @@ class AutoEncoder(TransformerMixin, BaseEstimator):
 
     def transform(self, X) -> np.ndarray:
         """Codes of ``X``, shape ``(n_samples, latent_dim)`` (the mean code for variational kinds)."""
-        return self._map_batches(self.model_.encode, self._prepare(X))
+        x = self._prepare(X)
+        return self._map_batches(self.model_.encode, x)
 
     def inverse_transform(self, Z) -> np.ndarray:
         """Decode codes ``Z`` back to data in the units of the training data."""
@@ -280,7 +309,8 @@ class AutoEncoder(TransformerMixin, BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         """Reconstructions of ``X`` in the units of the training data."""
-        recon = self._map_batches(lambda x: self.model_.reconstruct(self.model_(x)), self._prepare(X))
+        x = self._prepare(X)
+        recon = self._map_batches(lambda b: self.model_.reconstruct(self.model_(b)), x)
         return self.scaler_.inverse_transform(recon)
 
     def reconstruction_error(self, X, per_feature: bool = False) -> np.ndarray:
@@ -297,6 +327,44 @@ class AutoEncoder(TransformerMixin, BaseEstimator):
     def score_samples(self, X) -> np.ndarray:
         """Minus each sample's reconstruction error (negative ELBO for variational kinds): higher = more normal."""
         return -self._map_batches(lambda x: self.model_.per_sample_error(self.model_(x), x), self._prepare(X))
+
+    # -- variational kinds -------------------------------------------------------------------------
+    def _check_variational(self, method: str):
+        self._check_fitted()
+        if not getattr(self.model_, "variational", False):
+            raise TypeError(f"{method}() needs a variational kind ('vae' or 'conv_vae'), but this "
+                            f"{type(self).__name__} is kind={self.model_.kind!r}; fit with kind='vae' instead")
+
+    def sample(self, n, random_state=None) -> np.ndarray:
+        """Draw ``n`` new samples: codes from the prior N(0, I), decoded (variational kinds only).
+
+        Returns ``(n, *input_shape)`` in the units of the training data.
+        """
+        self._check_variational("sample")
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"n must be a positive integer number of samples, got {n!r}")
+        gen = torch.Generator().manual_seed(check_random_state_int(random_state))
+        z = torch.randn((int(n), self.model_.config.latent_dim), generator=gen)
+        out = self._map_batches(self.model_.decode, z)
+        return self.scaler_.inverse_transform(out)
+
+    def interpolate(self, a, b, steps=10) -> np.ndarray:
+        """Decode ``steps`` points on the line between the mean codes of samples ``a`` and ``b``.
+
+        Returns ``(steps, *input_shape)``: the first row decodes ``a``'s code, the last ``b``'s.
+        """
+        self._check_variational("interpolate")
+        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 2:
+            raise ValueError(f"steps must be an integer >= 2 (both ends included), got {steps!r}")
+        shape = tuple(self.input_shape_)
+        ends = [np.asarray(v, dtype=np.float32) for v in (a, b)]
+        ends = [v.reshape((1,) + shape) if v.shape == shape else v for v in ends]
+        za, zb = (self.transform(v) for v in ends)
+        if za.shape[0] != 1 or zb.shape[0] != 1:
+            raise ValueError(f"a and b must each be one sample of shape {shape}, got {za.shape[0]} and "
+                             f"{zb.shape[0]} samples")
+        t = np.linspace(0.0, 1.0, int(steps), dtype=np.float32)[:, None]  # (steps, 1)
+        return self.inverse_transform((1 - t) * za + t * zb)
 
     @property
     def encoder_(self) -> torch.nn.Module:

@@ -1,5 +1,6 @@
 """Autoencoder architectures, registered by name. Importing this package registers every family."""
 from . import dense  # noqa: F401  (registers "dense")
+from . import conv, sequence, variational  # noqa: F401  (conv, lstm, conv1d, vae, conv_vae)
 from ._registry import create_model, list_models, model_class, register_model
 from .base import Autoencoder, ModelConfig
 

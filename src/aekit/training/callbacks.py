@@ -70,3 +70,24 @@ class LoggingCallback(Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict, trainer, model) -> None:
         logger.debug("epoch %d %s", epoch + 1, _format_logs(logs))
+
+
+class KLWarmup(Callback):
+    """Ramps a variational model's KL weight from 0 to its full ``beta`` over the first ``epochs`` epochs.
+
+    Sets ``model.kl_scale`` to ``epoch / epochs`` (0 in the first epoch) at the start of each epoch and
+    back to 1 when training ends; models without a ``kl_scale`` attribute are left alone.
+    """
+
+    def __init__(self, epochs: int):
+        if int(epochs) < 0:
+            raise ValueError(f"beta_warmup is a number of epochs (>= 0), got {epochs!r}")
+        self.epochs = int(epochs)
+
+    def on_epoch_begin(self, epoch: int, trainer, model) -> None:
+        if hasattr(model, "kl_scale") and self.epochs:
+            model.kl_scale = min(1.0, epoch / self.epochs)
+
+    def on_train_end(self, history: dict, trainer, model) -> None:
+        if hasattr(model, "kl_scale"):
+            model.kl_scale = 1.0
