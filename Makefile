@@ -12,7 +12,7 @@ $(PY):
 
 # torch is pinned to the CPU wheel in constraints.txt: never let pip pick a CUDA build.
 $(STAMP): $(PY) pyproject.toml constraints.txt
-	$(PIP) install -q -c constraints.txt -e ".[dev]"
+	$(PIP) install -q -c constraints.txt -e ".[dev,browser]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -106,3 +106,112 @@ def save_figure(ax, path) -> None:
 
     with atomic_path(path) as tmp:
         ax.figure.savefig(tmp, dpi=110, format=str(path).rsplit(".", 1)[-1])
+
+
+# -- pieces of the run report (aekit.report); usable on their own ---------------------------------------
+_NOT_TERMS = {"loss", "seconds", "code_activation", "best_epoch"}
+
+
+def plot_loss_terms(history: dict, ax=None):
+    """Each named loss term per epoch (reconstruction, KL, penalties): training solid, validation dashed.
+
+    A log scale is used when the terms differ by more than a factor of 100.
+    """
+    ax = _axes(ax)
+    terms = [k for k, v in history.items() if isinstance(v, list) and k not in _NOT_TERMS
+             and not k.startswith("val_")]
+    epochs = np.arange(1, len(history.get("loss", [])) + 1)
+    for i, key in enumerate(terms):
+        colour = f"C{i}"
+        ax.plot(epochs, history[key], "-", color=colour, label=key)
+        if "val_" + key in history:
+            ax.plot(epochs, history["val_" + key], "--", color=colour, label="val_" + key)
+    finals = [abs(history[k][-1]) for k in terms if history[k]]
+    if finals and min(finals) > 0 and max(finals) / min(finals) > 100:
+        ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss term")
+    ax.set_title("Loss terms" if terms else "Loss terms (none recorded)")
+    if terms:
+        ax.legend()
+    return ax
+
+
+def plot_error_histogram(errors: np.ndarray, threshold: Optional[float] = None, ax=None, bins: int = 50,
+                         xlabel: str = "reconstruction error (MSE, scaled units)"):
+    """Histogram of per-sample errors, with a vertical line at ``threshold`` (a detector's) when given."""
+    ax = _axes(ax)
+    errors = np.asarray(errors, dtype=np.float64)
+    ax.hist(errors, bins=bins, color="C0", alpha=0.8)
+    if threshold is not None:
+        flagged = float(np.mean(errors > threshold))
+        ax.axvline(threshold, color="C3", lw=1.5, label=f"threshold {threshold:.4g} ({flagged:.1%} above)")
+        ax.legend()
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("samples")
+    ax.set_title("Reconstruction error")
+    return ax
+
+
+def _worst(errors, n):
+    order = np.argsort(-np.asarray(errors), kind="stable")
+    return order[:min(n, len(order))]
+
+
+def plot_worst_reconstructions(originals: np.ndarray, reconstructions: np.ndarray, errors: np.ndarray,
+                               image_shape: Optional[tuple] = None, n: int = 8, ax=None,
+                               feature_names: Optional[Sequence[str]] = None):
+    """The ``n`` samples with the highest error, worst first: images as original over reconstruction,
+    table rows as their values (solid) against the reconstruction (dashed)."""
+    idx = _worst(errors, n)
+    errors = np.asarray(errors)
+    if image_shape is not None:
+        ax = plot_reconstructions(np.asarray(originals)[idx], np.asarray(reconstructions)[idx], image_shape,
+                                  n=len(idx), ax=ax)
+        w = image_shape[-1]
+        ax.set_xticks([(w + 1) * i + w / 2 for i in range(len(idx))],
+                      labels=[f"{errors[i]:.3g}" for i in idx], fontsize="small")
+        ax.set_xlabel("error of each sample")
+    else:
+        ax = plot_feature_reconstructions(np.asarray(originals)[idx[:5]], np.asarray(reconstructions)[idx[:5]],
+                                          ax=ax, feature_names=feature_names,
+                                          labels=[f"#{i} error {errors[i]:.3g}" for i in idx[:5]])
+    ax.set_title("Worst reconstructed samples (highest error first)")
+    return ax
+
+
+def plot_feature_reconstructions(originals: np.ndarray, reconstructions: np.ndarray, ax=None,
+                                 feature_names: Optional[Sequence[str]] = None,
+                                 labels: Optional[Sequence[str]] = None):
+    """Table rows against their reconstructions: one colour per row, values solid, reconstruction dashed."""
+    originals = np.asarray(originals).reshape(len(originals), -1)
+    reconstructions = np.asarray(reconstructions).reshape(len(reconstructions), -1)
+    ax = _axes(ax, figsize=(max(5, min(12, originals.shape[1] * 0.5)), 3.5))
+    x = np.arange(originals.shape[1])
+    for i in range(len(originals)):
+        name = labels[i] if labels is not None else f"sample {i}"
+        ax.plot(x, originals[i], "o-", color=f"C{i % 10}", ms=3, label=name)
+        ax.plot(x, reconstructions[i], "--", color=f"C{i % 10}", alpha=0.8)
+    if feature_names is not None and len(x) <= 30:
+        ax.set_xticks(x, labels=list(feature_names), rotation=45, ha="right", fontsize="small")
+    ax.set_xlabel("feature")
+    ax.set_ylabel("value (solid) / reconstruction (dashed)")
+    ax.set_title("Originals and reconstructions")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_pca_comparison(rows: Sequence[dict], metric: str = "reconstruction_mse", ax=None):
+    """Bars of one metric per method, from rows such as ``compare_with_pca`` returns
+    (keys ``method``, ``dim`` and the metric); rows without the metric are left out."""
+    ax = _axes(ax, figsize=(5, 2.5))
+    rows = [r for r in rows if r.get(metric) is not None]
+    names = [f"{r['method']} ({r['dim']}-D)" for r in rows]
+    values = [float(r[metric]) for r in rows]
+    bars = ax.barh(names, values, color=[f"C{i}" for i in range(len(rows))])
+    ax.bar_label(bars, labels=[f"{v:.4g}" for v in values], padding=3, fontsize="small")
+    ax.invert_yaxis()
+    ax.set_xlabel(metric.replace("_", " "))
+    ax.margins(x=0.2)
+    ax.set_title("Autoencoder vs PCA")
+    return ax

@@ -9,10 +9,10 @@ import logging
 import sys
 
 from ..exceptions import AekitError
-from . import encode, info, reconstruct, train
+from . import encode, info, reconstruct, report, train
 
 #: subcommand modules, in the order ``aekit --help`` lists them
-COMMANDS = (train, encode, reconstruct, info)
+COMMANDS = (train, encode, reconstruct, info, report)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from ..exceptions import DataError, ModelFileError
 from ._common import int_tuple, write_csv
+from . import report
 
 
 #: (flags, estimator parameter, type, help): one flag per estimator parameter, nothing else
@@ -57,6 +58,7 @@ def register(sub) -> None:
     p.add_argument("--out", "-o", required=True, type=Path, help="folder for the model and its pictures")
     p.add_argument("--force", action="store_true", help="replace a model already in --out")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
+    p.add_argument("--no-report", action="store_true", help="do not write report.html (aekit report DIR writes it later)")
     p.add_argument("--data-dir", type=Path, default=None, help="folder holding the files of a built-in dataset")
     group = p.add_argument_group("model and training (aekit.AutoEncoder parameters)")
     for flags, dest, kind, help_text in FLAGS:
@@ -100,6 +102,7 @@ def run(args) -> None:
     est.save(model_path, overwrite=args.force)
     written = [model_path, write_history(est.history_, out / "history.csv")]
     written += write_pictures(est, dataset, out)
+    written += report.after_train(est, dataset, out, args.data, args.data_dir, report=not args.no_report, quiet=args.quiet)
     if not args.quiet:
         h = est.history_
         summary = f"loss {h['loss'][-1]:.4f}" + (f", val_loss {h['val_loss'][-1]:.4f}" if "val_loss" in h else "")

@@ -1,0 +1,120 @@
+"""The report's sections, each built from a :class:`ReportContent` with aekit's plot functions."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import plots
+from .content import ReportContent
+from .explorer import explorer_html
+from .html import Section, esc, figure, key_values, table
+
+N_SHOWN = 10  # samples in the reconstruction and worst-sample figures
+
+
+def build_sections(c: ReportContent, explorer: bool = True, **explorer_options) -> list:
+    return [settings(c), data(c), losses(c), reconstructions(c), latent(c, explorer, explorer_options),
+            errors(c), worst(c), pca(c)]
+
+
+def _value(v) -> str:
+    if isinstance(v, (tuple, list)):
+        return ", ".join(str(x) for x in v) if v else "()"
+    return str(v)
+
+
+def settings(c: ReportContent) -> Section:
+    model = key_values((k, _value(v)) for k, v in c.model.items())
+    params = key_values((k, _value(v)) for k, v in c.settings.items())
+    body = (f'<div class="row"><div><h4>Model</h4>{model}<h4>Training</h4>{key_values(c.training)}</div>'
+            f"<div><h4>Estimator parameters</h4>{params}</div></div>")
+    return Section("settings", "Settings", body)
+
+
+def data(c: ReportContent) -> Section:
+    return Section("data", "Data", key_values(c.data))
+
+
+def losses(c: ReportContent) -> Section:
+    if not c.history.get("loss"):
+        return Section("loss", "Loss curves", '<p class="note">This model file carries no training history.</p>')
+    curves = figure(plots.plot_history(c.history, terms=False), "loss and validation loss per epoch",
+                    "Total loss per epoch" + (" (validation dashed)" if "val_loss" in c.history else
+                                              " (no validation data was used)"))
+    terms = figure(plots.plot_loss_terms(c.history), "each loss term per epoch",
+                   "Each named term of the loss; validation dashed")
+    return Section("loss", "Loss curves", f'<div class="row">{curves}{terms}</div>')
+
+
+def reconstructions(c: ReportContent) -> Section:
+    n = min(N_SHOWN if c.image_shape is not None else 5, len(c.X))
+    recon = c.reconstruct(c.X[:n])
+    if c.image_shape is not None:
+        ax = plots.plot_reconstructions(c.X[:n], np.clip(recon, 0, 1) if c.X.min() >= 0 and c.X.max() <= 1 else recon,
+                                        c.image_shape, n=n)
+        ax.set_title("Originals over reconstructions")
+    else:
+        ax = plots.plot_feature_reconstructions(c.X[:n], recon, feature_names=c.feature_names,
+                                                labels=[f"#{i}" for i in c.index[:n]])
+    return Section("reconstructions", "Originals and reconstructions",
+                   figure(ax, "originals and their reconstructions", f"{n} random samples of the evaluated data"))
+
+
+def latent(c: ReportContent, explorer: bool, options: dict) -> Section:
+    ax = plots.plot_codes(c.coords, c.y, title="Codes", label_names=c.label_names or None)
+    ax.set_xlabel(c.axis_labels[0])
+    ax.set_ylabel(c.axis_labels[1])
+    body = figure(ax, "scatter of the codes", f"Axes: {c.projection_note}; coloured by label" if c.label_names
+                  else f"Axes: {c.projection_note}")
+    if explorer:
+        body = (f'<div class="row"><div style="flex: 0 1 520px">{body}</div></div>'
+                f"<h4>Explorer</h4>{explorer_html(c, **options)}")
+    return Section("latent", "Latent space", body)
+
+
+def _stats(values: np.ndarray) -> list:
+    q = np.percentile(values, [50, 95, 99])
+    return [("samples", len(values)), ("mean", f"{values.mean():.5g}"), ("median", f"{q[0]:.5g}"),
+            ("95th percentile", f"{q[1]:.5g}"), ("99th percentile", f"{q[2]:.5g}"), ("max", f"{values.max():.5g}")]
+
+
+def errors(c: ReportContent) -> Section:
+    if c.scores is not None:
+        ax = plots.plot_error_histogram(c.scores, c.threshold, xlabel="anomaly score (-score_samples)")
+        ax.set_title("Anomaly score")
+        note, values = c.detector_note, c.scores
+    else:
+        ax = plots.plot_error_histogram(c.errors)
+        note = "No anomaly detector was fitted for this run, so no threshold is drawn."
+        values = c.errors
+    body = (f'<div class="row"><div>{figure(ax, "histogram of the reconstruction error")}</div>'
+            f'<div>{key_values(_stats(np.asarray(values, dtype=np.float64)))}<p class="note">{esc(note)}</p>'
+            "<p class=\"note\">Reconstruction error: the mean squared difference per feature, in the scaled units "
+            "the model was trained in.</p></div></div>")
+    return Section("errors", "Reconstruction error", body)
+
+
+def worst(c: ReportContent) -> Section:
+    idx = np.argsort(-c.errors, kind="stable")[:N_SHOWN]
+    recon = c.reconstruct(c.X[idx])
+    originals = c.X[idx]
+    if c.image_shape is not None and c.X.min() >= 0 and c.X.max() <= 1:
+        recon = np.clip(recon, 0, 1)
+    ax = plots.plot_worst_reconstructions(originals, recon, c.errors[idx], image_shape=c.image_shape,
+                                          n=len(idx), feature_names=c.feature_names)
+    rows = [(r + 1, f"#{c.index[i]}", c.label_names[c.y[i]] if c.y is not None else "", f"{c.errors[i]:.5g}")
+            for r, i in enumerate(idx)]
+    body = (figure(ax, "the worst reconstructed samples") +
+            table(rows, ["rank", "sample", "label", "reconstruction error"], cls="num"))
+    return Section("worst", "Worst reconstructed samples", body)
+
+
+def _cell(v) -> str:
+    return "-" if v is None else (f"{v:.5g}" if isinstance(v, float) else str(v))
+
+
+def pca(c: ReportContent) -> Section:
+    keys = ["method", "dim", "reconstruction_mse", "trustworthiness", "knn_accuracy"]
+    rows = [[_cell(r.get(k)) for k in keys] for r in c.pca_rows]
+    body = (f'<div class="row"><div>{table(rows, keys, cls="num")}<p class="note">{esc(c.pca_note)}</p></div>'
+            f'<div>{figure(plots.plot_pca_comparison(c.pca_rows), "reconstruction error of the autoencoder and PCA")}</div></div>')
+    return Section("pca", "Comparison with PCA", body)
