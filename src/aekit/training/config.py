@@ -20,6 +20,8 @@ class TrainConfig:
     shuffle: bool = True
     device: str = "cpu"
     seed: int = 0
+    #: CPU threads while training; None picks 1 for small models (faster) and torch's default otherwise
+    num_threads: Optional[int] = None
     #: samples per forward pass when evaluating (validation); larger than training batches, no gradients
     eval_batch_size: int = 4096
 

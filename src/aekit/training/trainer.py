@@ -15,6 +15,7 @@ from torch import nn
 from ..exceptions import DataError, TrainingError
 from .callbacks import Callback
 from .config import TrainConfig
+from .threads import cpu_threads
 
 #: ``corruption(batch, generator) -> corrupted batch``
 Corruption = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
@@ -73,6 +74,11 @@ class Trainer:
     def fit(self, model: nn.Module, x: torch.Tensor, target: Optional[torch.Tensor] = None,
             x_val: Optional[torch.Tensor] = None, target_val: Optional[torch.Tensor] = None) -> dict:
         """Train ``model`` in place; return the history (per epoch lists: loss, val_loss, terms, seconds)."""
+        cfg = self.config
+        with cpu_threads(cfg.num_threads, model, int(cfg.batch_size), torch.device(cfg.device).type):
+            return self._fit(model, x, target, x_val, target_val)
+
+    def _fit(self, model, x, target, x_val, target_val) -> dict:
         cfg = self.config
         device = torch.device(cfg.device)
         model.to(device)
