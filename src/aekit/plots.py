@@ -130,6 +130,9 @@ def plot_loss_terms(history: dict, ax=None):
     if finals and min(finals) > 0 and max(finals) / min(finals) > 100:
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("loss term")
     ax.set_title("Loss terms" if terms else "Loss terms (none recorded)")
     if terms:

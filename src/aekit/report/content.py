@@ -23,7 +23,8 @@ class ReportContent:
     """Everything a report shows. Samples are flat rows ``(n, n_features)`` in the units of the data."""
 
     title: str
-    settings: dict
+    settings: dict  # estimator parameters
+    defaults: dict  # their default values, to tell which were set
     model: dict
     training: list  # (name, value) rows
     data: list  # (name, value) rows
@@ -51,10 +52,10 @@ class ReportContent:
 
 
 def is_variational(est) -> bool:
-    """A variational model: its kind says so (``vae``, ``conv_vae``...) or its module can ``sample``."""
+    """A variational model: its module says so (``variational = True``) or its kind does (``vae``, ``conv_vae``)."""
     model = getattr(est, "model_", None)
     kind = str(getattr(model, "kind", getattr(est, "kind", ""))).lower()
-    return "vae" in kind or "variational" in kind or hasattr(model, "sample")
+    return bool(getattr(model, "variational", False)) or "vae" in kind or "variational" in kind
 
 
 def collect(est, X, y=None, *, X_train=None, detector=None, image_shape=None, feature_names=None,
@@ -70,8 +71,6 @@ def collect(est, X, y=None, *, X_train=None, detector=None, image_shape=None, fe
     est._check_fitted()
     shape = tuple(est.input_shape_)
     X = np.asarray(X, dtype=np.float32).reshape(len(X), -1)
-    if image_shape is None and len(shape) >= 2:
-        image_shape = shape[-2:]
     rng = np.random.default_rng(random_state)
     # a random subset (all when small), in random order so that no label is always drawn on top
     index = rng.permutation(len(X))[:max_points]
@@ -85,6 +84,7 @@ def collect(est, X, y=None, *, X_train=None, detector=None, image_shape=None, fe
     content = ReportContent(
         title=f"{getattr(est.model_, 'kind', 'autoencoder')} autoencoder on {dataset_name}",
         settings={k: v for k, v in est.get_params(deep=False).items() if k != "validation_data"},
+        defaults=type(est)().get_params(deep=False),
         model={"kind": est.model_.kind, **est.model_.config.to_dict()},
         training=training_summary(est.history_), data=[], history=est.history_,
         X=Xs, index=index, y=labels, label_names=label_names, codes=codes, coords=coords,
@@ -118,7 +118,7 @@ def project(codes: np.ndarray):
 
     pca = PCA(n_components=2, random_state=0).fit(codes)
     share = float(pca.explained_variance_ratio_.sum())
-    note = f"a 2-D PCA projection of the {k}-D codes (it explains {share:.0%} of their variance)"
+    note = f"a 2-D PCA projection of the {k}-D codes (it explains {share:.1%} of their variance)"
     return pca.transform(codes), ("PC 1 of the codes", "PC 2 of the codes"), note, pca.inverse_transform
 
 

@@ -79,9 +79,8 @@
       panel.appendChild(this.decodeBox);
     }
     this.legendBox = el("div", "aekit-legend");
-    panel.appendChild(this.legendBox);
     main.appendChild(this.canvas); main.appendChild(panel);
-    root.appendChild(bar); root.appendChild(main);
+    root.appendChild(bar); root.appendChild(this.legendBox); root.appendChild(main);
     root.appendChild(el("p", "aekit-note", d.note));
     this.ctx = this.canvas.getContext("2d");
     this.bindEvents();
@@ -109,12 +108,13 @@
     var self = this, d = this.d, box = this.legendBox;
     box.textContent = "";
     if (this.colourBy === "error") {
-      box.appendChild(el("div", "aekit-ramp"));
-      box.appendChild(el("div", "aekit-ramp-labels", "lowest " + d.errorName + " \u2192 highest (by rank)"));
+      box.appendChild(el("span", "aekit-legend-title", "lowest " + d.errorName));
+      box.appendChild(el("span", "aekit-ramp"));
+      box.appendChild(el("span", "aekit-legend-title", "highest (colour by rank)"));
       return;
     }
     if (!d.labelNames.length) return;
-    box.appendChild(el("div", "aekit-legend-title", "labels (click to hide or show)"));
+    box.appendChild(el("span", "aekit-legend-title", "labels (click to hide or show):"));
     d.labelNames.forEach(function (name, k) {
       var item = el("button", "aekit-legend-item" + (self.hidden[k] ? " aekit-off" : ""));
       item.type = "button";
@@ -322,6 +322,7 @@
 
   Explorer.prototype.valuesTable = function (table, k, withRecon) {
     if (k >= table.count) return el("p", "aekit-muted", "values not kept (the report keeps " + table.count + " rows)");
+    withRecon = withRecon && !!table.recon;
     var t = el("table", "aekit-values"), nf = table.nf, head = el("tr");
     ["feature", "value"].concat(withRecon ? ["reconstruction"] : []).forEach(function (h) { head.appendChild(el("th", null, h)); });
     t.appendChild(head);

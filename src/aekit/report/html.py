@@ -87,6 +87,7 @@ th, td { border: 1px solid var(--line); padding: 3px 8px; text-align: left; vert
 th { background: var(--panel); font-weight: 600; }
 table.kv th { width: 15em; }
 td.num, table.num td { font-variant-numeric: tabular-nums; }
+details { margin: 4px 0 12px; } summary { cursor: pointer; color: var(--accent); }
 .aekit-explorer { border: 1px solid var(--line); border-radius: 6px; padding: 10px; background: #fff; }
 .aekit-toolbar { display: flex; gap: 10px; align-items: center; flex-wrap: wrap; margin-bottom: 8px; }
 .aekit-hint { color: var(--muted); font-size: 12px; }
@@ -99,10 +100,11 @@ td.num, table.num td { font-variant-numeric: tabular-nums; }
 .aekit-panel dt { color: var(--muted); }
 .aekit-panel dd { margin: 0; font-variant-numeric: tabular-nums; word-break: break-word; }
 .aekit-values { font-size: 11px; }
-.aekit-legend-title { color: var(--muted); margin-bottom: 4px; }
-.aekit-legend-item { display: inline-flex; align-items: center; gap: 4px; margin: 0 6px 4px 0; padding: 1px 6px; border: 1px solid var(--line); border-radius: 10px; background: #fff; cursor: pointer; font: inherit; }
+.aekit-legend { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 6px; margin-bottom: 8px; min-height: 22px; }
+.aekit-legend-title { color: var(--muted); font-size: 12px; }
+.aekit-legend-item { display: inline-flex; align-items: center; gap: 4px; padding: 1px 6px; border: 1px solid var(--line); border-radius: 10px; background: #fff; cursor: pointer; font: inherit; }
 .aekit-legend-item.aekit-off { opacity: 0.35; }
 .aekit-swatch { width: 10px; height: 10px; border-radius: 50%; display: inline-block; }
-.aekit-ramp { height: 10px; border-radius: 3px; background: linear-gradient(90deg, #440154, #3b528b, #21918c, #5ec962, #fde725); }
+.aekit-ramp { display: inline-block; width: 160px; height: 10px; border-radius: 3px; background: linear-gradient(90deg, #440154, #3b528b, #21918c, #5ec962, #fde725); }
 @media (max-width: 800px) { .aekit-main { flex-direction: column; } .aekit-panel { flex-basis: auto; max-height: none; } }
 """

@@ -24,9 +24,14 @@ def _value(v) -> str:
 
 def settings(c: ReportContent) -> Section:
     model = key_values((k, _value(v)) for k, v in c.model.items())
-    params = key_values((k, _value(v)) for k, v in c.settings.items())
-    body = (f'<div class="row"><div><h4>Model</h4>{model}<h4>Training</h4>{key_values(c.training)}</div>'
-            f"<div><h4>Estimator parameters</h4>{params}</div></div>")
+    missing = object()
+    changed = [(k, _value(v)) for k, v in c.settings.items() if c.defaults.get(k, missing) != v]
+    default = [(k, _value(v)) for k, v in c.settings.items() if c.defaults.get(k, missing) == v]
+    params = key_values(changed) if changed else '<p class="note">All at their defaults.</p>'
+    if default:
+        params += f"<details><summary>{len(default)} parameters at their defaults</summary>{key_values(default)}</details>"
+    body = (f'<div class="row"><div><h4>Model</h4>{model}</div><div><h4>Training</h4>{key_values(c.training)}'
+            f"<h4>Estimator parameters set for this run</h4>{params}</div></div>")
     return Section("settings", "Settings", body)
 
 
@@ -37,7 +42,11 @@ def data(c: ReportContent) -> Section:
 def losses(c: ReportContent) -> Section:
     if not c.history.get("loss"):
         return Section("loss", "Loss curves", '<p class="note">This model file carries no training history.</p>')
-    curves = figure(plots.plot_history(c.history, terms=False), "loss and validation loss per epoch",
+    from matplotlib.ticker import MaxNLocator
+
+    ax = plots.plot_history(c.history, terms=False)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    curves = figure(ax, "loss and validation loss per epoch",
                     "Total loss per epoch" + (" (validation dashed)" if "val_loss" in c.history else
                                               " (no validation data was used)"))
     terms = figure(plots.plot_loss_terms(c.history), "each loss term per epoch",
