@@ -7,11 +7,13 @@ __version__ = "0.1.0"
 
 from . import datasets  # noqa: E402
 from .estimator import AutoEncoder  # noqa: E402
+from .applications.anomaly import AnomalyDetector  # noqa: E402
 from .exceptions import AekitError, DataError, ModelFileError, NotFittedError, TrainingError  # noqa: E402
 from .persistence import load  # noqa: E402
 
 __all__ = [
     "AekitError",
+    "AnomalyDetector",
     "AutoEncoder",
     "DataError",
     "ModelFileError",

@@ -1,0 +1,298 @@
+"""``AnomalyDetector``: an autoencoder as an outlier detector, with thresholds that need no labels.
+
+Conventions (scikit-learn's ``OutlierMixin``): ``predict`` gives -1 for outliers and 1 for inliers;
+``score_samples`` and ``decision_function`` are higher for more normal samples, and
+``decision_function < 0`` is exactly ``predict == -1``. PyOD uses the opposite: its ``labels_`` are
+1 for outliers and 0 for inliers, and its ``decision_function`` is higher for more abnormal samples.
+So ``pyod_label = (predict(X) == -1).astype(int)`` and ``pyod_score = -score_samples(X)``.
+"""
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+from sklearn.base import BaseEstimator, OutlierMixin, clone
+
+from .. import persistence
+from ..data.validation import check_array, check_n_features, check_random_state_int, feature_names_of
+from ..estimator import AutoEncoder
+from ..exceptions import NotFittedError
+from ..models import model_class
+from ._error_model import SCORES, ErrorModel
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["AnomalyDetector", "default_autoencoder"]
+
+
+def default_autoencoder(n_features: int, n_samples: int, random_state=None, **overrides) -> AutoEncoder:
+    """The autoencoder :class:`AnomalyDetector` trains when given none, sized for tabular data.
+
+    Standard scaling; one hidden layer of ``min(64, max(2k, n_features))`` units around a code of
+    ``k = max(2, round(sqrt(n_features)))``; up to 100 epochs with early stopping (patience 10) on a
+    15 % validation split, restoring the best weights. These rules were measured on the ODDS sets (see
+    docs/anomaly.md); nothing depends on the dataset beyond its number of features and samples.
+    ``overrides`` replace any of these parameters.
+    """
+    k = max(2, int(round(math.sqrt(n_features))))
+    params = dict(latent_dim=k, hidden=(min(64, max(2 * k, n_features)),), scaling="standard", epochs=100,
+                  batch_size=min(256, max(32, n_samples // 16)), validation_split=0.15, early_stopping=10,
+                  random_state=random_state)
+    params.update(overrides)
+    return AutoEncoder(**params)
+
+
+@persistence.loadable
+class AnomalyDetector(OutlierMixin, BaseEstimator):
+    """Outlier detection with any autoencoder: scores, labels, calibrated p-values and explanations.
+
+    ``fit`` holds out a random ``calibration_fraction`` of the (mostly normal) training data, trains the
+    autoencoder on the rest, and scores the held-out part. Those calibration scores set the threshold and
+    give conformal p-values: for a new normal sample, ``P(pvalue <= a) <= a`` for every ``a``.
+
+    Parameters
+    ----------
+    autoencoder : AutoEncoder or None, default=None
+        An unfitted template, cloned and trained in ``fit``. None uses :func:`default_autoencoder`.
+    contamination : float in (0, 0.5], default=0.1
+        Expected fraction of outliers: ``threshold_`` flags this fraction of the calibration scores.
+    alpha : float in (0, 1) or None, default=None
+        Target false-alarm rate. When set, it replaces ``contamination``: a sample is flagged when its
+        conformal p-value is at most ``alpha``, so at most about ``alpha`` of normal data is flagged.
+    calibration_fraction : float in [0, 1), default=0.2
+        Share of the training data held out for the threshold and p-values. With 0 the threshold comes from
+        the training scores (biased low for an autoencoder that fits its data) and ``pvalues`` is unavailable.
+    score : {'joint', 'residual', 'reconstruction'}, default='joint'
+        'joint' adds a Mahalanobis distance of the code to one of the reconstruction residual (see
+        ``aekit.applications._error_model``); 'residual' keeps the residual term only; 'reconstruction'
+        is the mean squared reconstruction error, as PyOD's AutoEncoder scores.
+    random_state : int or None
+        Seeds the calibration split and, for the default autoencoder, its training.
+
+    Attributes
+    ----------
+    autoencoder_ : AutoEncoder, fitted
+    threshold_ : float, on the ``score_samples`` scale: samples scoring below it are outliers
+    calibration_scores_ : ndarray, sorted anomaly scores (``-score_samples``) of the calibration split
+    n_features_in_, feature_names_in_ : as in scikit-learn
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aekit import AnomalyDetector
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(500, 6))
+    >>> det = AnomalyDetector(alpha=0.05, random_state=0).fit(X)
+    >>> det.predict([[0, 0, 0, 0, 0, 0], [9, -9, 9, -9, 9, -9]]).tolist()
+    [1, -1]
+    >>> bool(det.pvalues([[9, -9, 9, -9, 9, -9]])[0] < 0.05)
+    True
+    """
+
+    def __init__(self, autoencoder=None, contamination=0.1, alpha=None, calibration_fraction=0.2, score="joint",
+                 random_state=None):
+        self.autoencoder = autoencoder
+        self.contamination = contamination
+        self.alpha = alpha
+        self.calibration_fraction = calibration_fraction
+        self.score = score
+        self.random_state = random_state
+
+    # -- fitting ---------------------------------------------------------------------------------
+    def fit(self, X, y=None):
+        """Train the autoencoder on part of ``X`` and calibrate on the rest. ``y`` is ignored. Returns self."""
+        self._check_params()
+        template = self.autoencoder if self.autoencoder is not None else AutoEncoder()
+        X_arr = check_array(X, sample_ranks=model_class(template.kind).sample_ranks, estimator=type(self).__name__)
+        seed = check_random_state_int(self.random_state)
+        train, cal = self._split(len(X_arr), seed)
+        if self.autoencoder is None:
+            ae = default_autoencoder(int(np.prod(X_arr.shape[1:])), len(train), random_state=seed)
+        else:
+            ae = clone(self.autoencoder)
+        ae.fit(X_arr[train])
+        model = ErrorModel(self.score).fit(*_codes_and_residuals(ae, X_arr[train]))
+        cal_scores = model.score(*_codes_and_residuals(ae, X_arr[cal if len(cal) else train]))
+        self.autoencoder_ = ae
+        self.error_model_ = model
+        self.calibration_scores_ = np.sort(cal_scores)
+        self.n_calibration_ = len(cal)
+        self.input_shape_ = tuple(X_arr.shape[1:])
+        self.n_features_in_ = int(np.prod(self.input_shape_))
+        names = feature_names_of(X)
+        if names is not None:
+            self.feature_names_in_ = names
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        self.threshold_ = self._threshold()
+        return self
+
+    def _check_params(self) -> None:
+        if self.alpha is None:
+            c = self.contamination
+            if isinstance(c, bool) or not isinstance(c, (int, float)) or not 0.0 < c <= 0.5:
+                raise ValueError(f"contamination must be a fraction in (0, 0.5], got {c!r}")
+        elif isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)) or not 0.0 < self.alpha < 1.0:
+            raise ValueError(f"alpha must be a false-alarm rate in (0, 1) or None, got {self.alpha!r}")
+        f = self.calibration_fraction
+        if isinstance(f, bool) or not isinstance(f, (int, float)) or not 0.0 <= f < 1.0:
+            raise ValueError(f"calibration_fraction must be in [0, 1), got {f!r}")
+        if self.alpha is not None and f == 0:
+            raise ValueError("alpha needs a calibration split, but calibration_fraction=0; "
+                             "set calibration_fraction (e.g. 0.2) or use contamination instead of alpha")
+        if self.score not in SCORES:
+            raise ValueError(f"score must be one of {', '.join(repr(s) for s in SCORES)}, got {self.score!r}")
+        if self.autoencoder is not None and not isinstance(self.autoencoder, AutoEncoder):
+            raise TypeError(f"autoencoder must be an aekit.AutoEncoder or None, got {type(self.autoencoder).__name__}")
+
+    def _split(self, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        n_cal = int(round(self.calibration_fraction * n))
+        if self.alpha is not None:
+            need = math.ceil(1.0 / self.alpha) - 1  # with fewer, no p-value can reach alpha
+            if n_cal < need:
+                raise ValueError(
+                    f"alpha={self.alpha} needs at least {need} calibration samples, but "
+                    f"calibration_fraction={self.calibration_fraction} of {n} samples gives {n_cal}; "
+                    "pass more data, raise calibration_fraction, or raise alpha"
+                )
+        if n - n_cal < 2:
+            raise ValueError(f"{n} samples leave {n - n_cal} to train on after the calibration split; "
+                             "pass more data or lower calibration_fraction")
+        order = np.random.default_rng(seed).permutation(n)
+        return np.sort(order[n_cal:]), np.sort(order[:n_cal])
+
+    def _threshold(self) -> float:
+        cal = self.calibration_scores_  # sorted anomaly scores, ascending
+        if self.alpha is None:
+            # as scikit-learn's offset_: the contamination quantile of the (normality) scores
+            return float(np.quantile(-cal, self.contamination))
+        # Flag a when p(a) <= alpha, i.e. when at most m calibration scores are >= a:
+        # threshold at the (m+1)-th largest calibration score.
+        m = math.floor(self.alpha * (len(cal) + 1)) - 1
+        return float(-cal[::-1][m])
+
+    # -- scoring ---------------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "autoencoder_"):
+            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
+                                 "appropriate arguments before using this estimator.")
+
+    def _validate(self, X) -> np.ndarray:
+        self._check_fitted()
+        arr = check_array(X, sample_ranks=type(self.autoencoder_.model_).sample_ranks, estimator=type(self).__name__)
+        check_n_features(arr, self.input_shape_, estimator=type(self).__name__)
+        return arr
+
+    def _anomaly_scores(self, X) -> np.ndarray:
+        arr = self._validate(X)
+        return self.error_model_.score(*_codes_and_residuals(self.autoencoder_, arr))
+
+    def score_samples(self, X) -> np.ndarray:
+        """Normality score per sample, ``(n_samples,)``: higher = more normal (minus the anomaly score)."""
+        return -self._anomaly_scores(X)
+
+    def decision_function(self, X) -> np.ndarray:
+        """``score_samples(X) - threshold_``: negative for outliers, positive for inliers."""
+        return self.score_samples(X) - self.threshold_
+
+    def predict(self, X) -> np.ndarray:
+        """-1 for outliers, 1 for inliers (scikit-learn's convention; PyOD's is 1 / 0)."""
+        return np.where(self.decision_function(X) < 0, -1, 1)
+
+    def pvalues(self, X) -> np.ndarray:
+        """Conformal p-values, ``(n_samples,)``: ``(1 + #{calibration scores >= score}) / (n_cal + 1)``.
+
+        Small means unusual. For a normal sample (exchangeable with the calibration data), the chance of a
+        p-value at most ``a`` is at most ``a``.
+        """
+        self._check_fitted()
+        if self.n_calibration_ == 0:
+            raise ValueError("this detector was fitted with calibration_fraction=0, so it has no calibration "
+                             "scores for p-values; refit with calibration_fraction > 0 (e.g. 0.2)")
+        scores = self._anomaly_scores(X)
+        cal = self.calibration_scores_
+        at_least = len(cal) - np.searchsorted(cal, scores, side="left")
+        return (1.0 + at_least) / (len(cal) + 1.0)
+
+    # -- explanation -----------------------------------------------------------------------------
+    def explain(self, X):
+        """Each feature's share of each sample's reconstruction error, ``(n_samples, n_features)``; rows sum to 1.
+
+        A feature's squared error is first divided by its mean on the training data, so a feature that is
+        always hard to reconstruct does not dominate every explanation. For a pandas DataFrame input the
+        result is a DataFrame with the same columns and index; otherwise an ndarray (column names are in
+        ``feature_names_in_`` and :meth:`top_features`).
+        """
+        arr = self._validate(X)
+        shares = self.error_model_.feature_shares(_codes_and_residuals(self.autoencoder_, arr, codes=False)[1])
+        if hasattr(X, "columns") and hasattr(X, "index"):
+            import pandas as pd
+
+            return pd.DataFrame(shares, columns=X.columns, index=X.index)
+        return shares
+
+    def feature_names(self) -> list:
+        """Column names seen in ``fit``, or ``x1, x2, ...`` (as ``aekit`` writes CSV columns)."""
+        self._check_fitted()
+        if hasattr(self, "feature_names_in_"):
+            return [str(n) for n in self.feature_names_in_]
+        return [f"x{i + 1}" for i in range(self.n_features_in_)]
+
+    def top_features(self, X, k: int = 3) -> list:
+        """Per sample, the ``k`` features with the largest share of the error: a list of ``[(name, share)...]``."""
+        shares = np.asarray(self.explain(X))
+        names = self.feature_names()
+        order = np.argsort(-shares, axis=1, kind="stable")[:, :k]
+        return [[(names[j], float(row[j])) for j in idx] for row, idx in zip(shares, order)]
+
+    # -- model files -----------------------------------------------------------------------------
+    def save(self, path, overwrite: bool = False):
+        """Write the fitted detector (autoencoder, error model, calibration scores) to ``path``; no pickle."""
+        self._check_fitted()
+        ae = self.autoencoder_
+        tensors = {f"autoencoder.model.{k}": v for k, v in ae.model_.state_dict().items()}
+        tensors.update({f"autoencoder.{k}": v for k, v in ae.scaler_.state().items()})
+        tensors.update({f"error_model.{k}": v for k, v in self.error_model_.state().items()})
+        tensors["calibration_scores"] = self.calibration_scores_
+        params = {k: v for k, v in self.get_params(deep=False).items() if k != "autoencoder"}
+        if not (params["random_state"] is None or isinstance(params["random_state"], int)):
+            params["random_state"] = None
+        config = {
+            "class": type(self).__name__,
+            "params": params,
+            "default_autoencoder": self.autoencoder is None,
+            "autoencoder": ae._bundle_config(),
+            "threshold": self.threshold_,
+            "n_calibration": self.n_calibration_,
+            "input_shape": list(self.input_shape_),
+            "feature_names": None if not hasattr(self, "feature_names_in_") else list(self.feature_names_in_),
+        }
+        persistence.save_bundle(path, tensors, config, overwrite=overwrite)
+        return path
+
+    @classmethod
+    def _from_bundle(cls, tensors: dict, config: dict):
+        def part(prefix):
+            return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+        ae = AutoEncoder._from_bundle(part("autoencoder."), config["autoencoder"])
+        det = cls(autoencoder=None if config["default_autoencoder"] else clone(ae), **config["params"])
+        det.autoencoder_ = ae
+        det.error_model_ = ErrorModel.from_state(config["params"]["score"], part("error_model."))
+        det.calibration_scores_ = np.asarray(tensors["calibration_scores"], dtype=np.float64)
+        det.n_calibration_ = int(config["n_calibration"])
+        det.threshold_ = float(config["threshold"])
+        det.input_shape_ = tuple(config["input_shape"])
+        det.n_features_in_ = int(np.prod(det.input_shape_))
+        if config.get("feature_names"):
+            det.feature_names_in_ = np.asarray(config["feature_names"], dtype=object)
+        return det
+
+
+def _codes_and_residuals(ae: AutoEncoder, X: np.ndarray, codes: bool = True):
+    """``(codes (n, latent_dim), residuals (n, n_features))`` in the scaled space the autoencoder trained in."""
+    scaled = ae.scaler_.transform(X)
+    recon = ae.scaler_.transform(ae.predict(X))
+    residuals = (scaled - recon).reshape(len(X), -1)
+    return (ae.transform(X) if codes else None), residuals
