@@ -133,3 +133,19 @@ def test_latent_section_without_explorer(tiny):
     est, X, y = tiny
     section = latent(collect(est, X, y), explorer=False, options={})
     assert "<img" in section.body and "aekitExplorers" not in section.body
+
+
+def test_with_aekit_anomaly_detector(tiny, tmp_path):
+    from aekit import AnomalyDetector, AutoEncoder, load
+    from aekit.report.run import split_detector
+
+    est, X, y = tiny
+    det = AnomalyDetector(AutoEncoder(latent_dim=2, hidden=(8,), epochs=1, random_state=0), contamination=0.1,
+                          random_state=0).fit(X)
+    det.save(tmp_path / "detector.safetensors")
+    ae, loaded = split_detector(load(tmp_path / "detector.safetensors"))
+    assert loaded is not None and ae is loaded.autoencoder_
+    c = collect(ae, X, y, detector=loaded)
+    flagged = loaded.predict(X[c.index]) == -1
+    assert c.threshold is not None
+    np.testing.assert_array_equal(c.scores > c.threshold, flagged)

@@ -30,6 +30,8 @@ def register(sub) -> None:
                    help="let clicks decode latent points for any model (default: variational models only)")
     p.add_argument("--screenshot", type=Path, default=None,
                    help="also save a PNG of the report as headless Chromium shows it (needs aekit[browser] and chromium)")
+    p.add_argument("--explorer-screenshot", type=Path, default=None,
+                   help="with --screenshot: also save the explorer alone, after hovering a point (PNG)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress and no summary")
     p.set_defaults(func=run)
 
@@ -37,33 +39,38 @@ def register(sub) -> None:
 def run(args) -> None:
     from ..report import report_for_run
 
+    if args.max_points < 1:
+        raise ValueError(f"--max-points must be a positive number of samples, got {args.max_points}")
+    if args.explorer_screenshot is not None and args.screenshot is None:
+        raise ValueError("--explorer-screenshot goes with --screenshot PNG (the page is opened once for both)")
     detector = None
     if args.detector is not None:
         from .. import load
         from ..report.run import split_detector
 
         detector = split_detector(load(args.detector))[1]
-    if args.max_points < 1:
-        raise ValueError(f"--max-points must be a positive number of samples, got {args.max_points}")
+        if detector is None:
+            raise ValueError(f"--detector {str(args.detector)!r} holds a model without a threshold_, not an anomaly "
+                             "detector; save one with aekit.AnomalyDetector(...).fit(X).save(path)")
     path = report_for_run(args.run_dir, args.output, data=args.data, data_dir=args.data_dir, detector=detector,
                           apply=progress_apply(args.quiet), max_points=args.max_points,
                           explorer=not args.no_explorer, decode_grid=True if args.decode_grid else None)
     if not args.quiet:
         print(f"wrote {path}")
     if args.screenshot is not None:
-        take_screenshot(path, args.screenshot, args.quiet)
+        take_screenshot(path, args.screenshot, args.explorer_screenshot, args.quiet)
 
 
-def take_screenshot(report_path, png_path, quiet: bool) -> None:
+def take_screenshot(report_path, png_path, explorer_png, quiet: bool) -> None:
     from ..report.browser import screenshot, unavailable
 
     why = unavailable()
     if why:
         raise RuntimeError(f"cannot take a screenshot: {why}")
-    for problem in screenshot(report_path, png_path):
+    for problem in screenshot(report_path, png_path, explorer_png=explorer_png):
         print(f"aekit report: warning: {problem}", file=sys.stderr)
     if not quiet:
-        print(f"wrote {png_path}")
+        print(f"wrote {png_path}" + (f" and {explorer_png}" if explorer_png else ""))
 
 
 def after_train(est, dataset, out: Path, data, data_dir=None, report: bool = True, quiet: bool = False) -> list:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Optional
 
@@ -24,11 +25,15 @@ RUN_FORMAT = 1
 
 
 def write_run_info(run_dir, data, data_dir=None) -> Path:
-    """Write ``run.json``: the data a run was trained on, so that its report can be rebuilt later."""
+    """Write ``run.json``: the data a run was trained on, so that its report can be rebuilt later.
+
+    Without ``data_dir``, ``$AEKIT_DATA`` (where built-in datasets were looked for) is recorded in its place.
+    """
     from .. import __version__
     from .._atomic import atomic_path
     from ..data.datasets import BUILTIN_DATASETS
 
+    data_dir = data_dir if data_dir is not None else (os.environ.get("AEKIT_DATA") or None)
     key = str(data).strip().lower().replace("_", "-")
     source = key if key in BUILTIN_DATASETS else str(Path(data).expanduser().resolve())
     info = {"format_version": RUN_FORMAT, "data": source,
