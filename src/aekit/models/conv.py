@@ -195,3 +195,5 @@ class ConvAutoencoder(Autoencoder):
         self.encoder = ConvEncoder(config)
         self.decoder = ConvDecoder(config)
         self.apply(glorot_init)
+        # channels-last weights: about a third faster on CPU (oneDNN); saved files are layout-free
+        self.to(memory_format=torch.channels_last)

@@ -143,3 +143,4 @@ class ConvVAE(VariationalAutoencoder):
         self.encoder = GaussianEncoder(features, features.out_features, config.latent_dim)
         self.decoder = ConvDecoder(config)
         self.apply(glorot_init)
+        self.to(memory_format=torch.channels_last)  # as ConvAutoencoder: faster on CPU

@@ -1,0 +1,217 @@
+"""The published-numbers runs of issue 3, on real MNIST: ``python bench/reproduce.py RUN [--epochs N]``.
+
+Each run trains one tutorial model with aekit under the tutorial's protocol and writes a JSON record
+(the command, the protocol actually run, per-epoch history, final figures, seconds) to
+``docs/results/RUN.json``; ``docs/results.md`` quotes those records and nothing else.
+``--epochs`` shortens a protocol; the record says so. Runs use one thread so two can share a machine.
+
+    AEKIT_DATA=/path/to/data python bench/reproduce.py dense
+    python bench/reproduce.py --list
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from aekit import AutoEncoder
+from aekit.datasets import load_mnist
+from aekit.training import ProgressBar, TrainConfig, Trainer
+from aekit.training.callbacks import Callback
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: name -> (published figures, protocol, estimator parameters, data form)
+RUNS = {
+    "dense": dict(
+        published="train/val loss about 0.09 (Keras blog, 50 epochs)",
+        params=dict(kind="dense", hidden=(), latent_dim=32, latent_activation="relu", epochs=50, batch_size=256),
+        data="flat"),
+    "sparse": dict(
+        published="train 0.11, test 0.10; mean code activation 3.33 (Keras blog, 100 epochs)",
+        params=dict(kind="dense", hidden=(), latent_dim=32, latent_activation="relu", activity_l1=1e-4,
+                    epochs=100, batch_size=256),
+        data="flat"),
+    "deep": dict(
+        published="train/val loss about 0.08 (Keras blog, 100 epochs)",
+        params=dict(kind="dense", hidden=(128, 64), latent_dim=32, latent_activation="relu", epochs=100,
+                    batch_size=256),
+        data="flat"),
+    "conv_blog": dict(
+        published="val loss 0.094 (Keras blog, 50 epochs, batch 128)",
+        params=dict(kind="conv", filters=(16, 8, 8), downsample="pool", upsample="upsample", bottleneck="conv",
+                    activation="relu", epochs=50, batch_size=128),
+        data="images"),
+    "conv_transpose": dict(
+        published="train 0.0626, val 0.0622 (keras-io convolutional autoencoder, 50 epochs, batch 128)",
+        params=dict(kind="conv", filters=(32, 32), downsample="pool", upsample="transpose", bottleneck="conv",
+                    activation="relu", epochs=50, batch_size=128),
+        data="images"),
+    "conv_denoise": dict(
+        published="val 0.0839 (keras-io, the conv_transpose model then 100 epochs on noise factor 0.4)",
+        params=dict(kind="conv", filters=(32, 32), downsample="pool", upsample="transpose", bottleneck="conv",
+                    activation="relu", epochs=100, batch_size=128),
+        data="noisy_images", warm_start="conv_transpose", noise_factor=0.4),
+    "conv_vae": dict(
+        published="loss 146.95 = reconstruction 140.15 + KL 6.80, summed per image (keras-io VAE, 30 epochs)",
+        params=dict(kind="conv_vae", filters=(32, 64), downsample="stride", upsample="transpose", hidden=(16,),
+                    decoder_hidden=(), latent_dim=2, activation="relu", epochs=30, batch_size=128),
+        data="all_images"),
+}
+
+
+def prepare(run: dict, ds, seed: int):
+    """(X, Y or None, validation_data) in the form the protocol trains on."""
+    if run["data"] == "flat":
+        return ds.X, None, ds.X_test
+    images, test = ds.images()[:, None], ds.images(ds.X_test)[:, None]  # (n, 1, 28, 28)
+    if run["data"] == "images":
+        return images, None, test
+    if run["data"] == "all_images":  # keras-io's VAE trains on train + test, without validation
+        return np.concatenate([images, test]), None, None
+    # keras-io's denoising: one fixed noisy copy of each image, clipped to [0, 1]
+    rng = np.random.default_rng(seed)
+    f = run["noise_factor"]
+    noisy = lambda a: np.clip(a + f * rng.normal(size=a.shape), 0, 1).astype(np.float32)  # noqa: E731
+    return noisy(images), images, (noisy(test), test)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("run", nargs="?", choices=sorted(RUNS))
+    p.add_argument("--epochs", type=int, default=None, help="shorten the protocol to this many epochs")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--out", type=Path, default=None, help="JSON record (default docs/results/RUN.json)")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--start-from", type=Path, default=None,
+                   help="conv_denoise: the conv_transpose record (JSON; its weights beside it) to go on from")
+    p.add_argument("--list", action="store_true")
+    args = p.parse_args(argv)
+    if args.list or args.run is None:
+        for name, run in RUNS.items():
+            print(f"{name:16s} {run['published']}")
+        return 0
+    torch.set_num_threads(args.threads)
+    run = RUNS[args.run]
+    ds = load_mnist(data_dir=args.data_dir)
+    params = dict(run["params"], random_state=args.seed, verbose=1)
+    if args.epochs:
+        params["epochs"] = args.epochs
+    X, Y, val = prepare(run, ds, args.seed)
+    start = time.perf_counter()
+    out = args.out or ROOT / "docs" / "results" / f"{args.run}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if run["data"] != "flat":  # long runs: the one loop directly, with a record written after every epoch
+        train_images(run, args, X, Y, val, out)
+        return 0
+    est = AutoEncoder(**params, validation_data=val).fit(X, Y)
+    seconds = time.perf_counter() - start
+    record = summarise(args, run, est, ds, seconds)
+    out.write_text(json.dumps(record, indent=1) + "\n")
+    print(json.dumps(record["final"], indent=1))
+    return 0
+
+
+class Recorder(Callback):
+    """After every epoch: the JSON record so far and the weights, so a run stopped early still leaves both.
+
+    The first N epochs of a run are the same whatever its total (same seed, nothing depends on the total),
+    so ``--epochs N`` reproduces a record cut at N epochs.
+    """
+
+    def __init__(self, args, run, out: Path, model_config: dict):
+        self.args, self.run, self.out, self.model_config = args, run, out, model_config
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs, trainer, model) -> None:
+        from safetensors.torch import save_file
+
+        h = {k: v for k, v in trainer.history_so_far.items()}
+        n = epoch + 1
+        cmd = f"python bench/reproduce.py {self.args.run} --epochs {n}"
+        if self.args.start_from:
+            cmd += f" --start-from {self.args.start_from}"
+        record = {
+            "run": self.args.run, "command": cmd, "published": self.run["published"],
+            "protocol": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.run["params"].items()}
+            | {"epochs_run": n, "shortened": n < self.run["params"]["epochs"], "seed": self.args.seed,
+               "data": self.run["data"]},
+            "final": {k: v[-1] for k, v in h.items() if k != "seconds"}
+            | {"parameters": int(sum(p.numel() for p in model.parameters()))},
+            "history": h, "seconds": round(time.perf_counter() - self.start, 1),
+            "machine": f"{platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} thread(s)",
+            "model": {"kind": model.kind, "config": self.model_config},
+        }
+        self.out.write_text(json.dumps(record, indent=1) + "\n")
+        weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+        save_file(weights, str(self.out.with_suffix(".safetensors")))
+
+
+class _History(Callback):
+    """Keeps the per-epoch logs where the Recorder can read them (the loop returns them only at the end)."""
+
+    def on_train_begin(self, trainer, model) -> None:
+        trainer.history_so_far = {}
+
+    def on_epoch_end(self, epoch, logs, trainer, model) -> None:
+        for k, v in logs.items():
+            trainer.history_so_far.setdefault(k, []).append(v)
+
+
+def train_images(run, args, X, Y, val, out: Path) -> None:
+    """Image runs: data already in [0, 1] (what the estimator's scaling='auto' leaves alone), sigmoid + BCE."""
+    from aekit.models import create_model, model_class
+
+    p = dict(run["params"])
+    kind, epochs, batch = p.pop("kind"), args.epochs or p.pop("epochs"), p.pop("batch_size")
+    p.pop("epochs", None)
+    if "warm_start" in run:
+        if args.start_from is None:
+            raise SystemExit(f"{args.run} goes on from a trained {run['warm_start']} model: run "
+                             f"'bench/reproduce.py {run['warm_start']}' first, then pass --start-from "
+                             f"docs/results/{run['warm_start']}.json")
+        prior = json.loads(Path(args.start_from).read_text())
+        config = prior["model"]["config"]
+        model = create_model(kind, **config)
+        from safetensors.torch import load_file
+
+        model.load_state_dict(load_file(str(Path(args.start_from).with_suffix(".safetensors"))))
+    else:
+        torch.manual_seed(args.seed)
+        model = create_model(kind, input_shape=X.shape[1:], output_activation="sigmoid", loss="bce", **p)
+        config = model.config.to_dict()
+    assert model_class(kind).sample_ranks
+    cfg = TrainConfig(epochs=epochs, batch_size=batch, seed=args.seed)
+    t = lambda a: None if a is None else torch.from_numpy(a)  # noqa: E731
+    x_val, t_val = (val if isinstance(val, tuple) else (val, None)) if val is not None else (None, None)
+    callbacks = [ProgressBar(), _History(), Recorder(args, run, out, config)]
+    Trainer(cfg, callbacks=callbacks).fit(model, t(X), t(Y), t(x_val), t(t_val))
+
+
+def summarise(args, run, est, ds, seconds) -> dict:
+    h = est.history_
+    final = {k: v[-1] for k, v in h.items() if isinstance(v, list) and k != "seconds"}
+    if run["data"] == "flat":
+        final["test_code_activation"] = float(est.transform(ds.X_test).mean())
+    final["parameters"] = int(sum(p.numel() for p in est.model_.parameters()))
+    cmd = "python bench/reproduce.py " + args.run + (f" --epochs {args.epochs}" if args.epochs else "")
+    return {
+        "run": args.run, "command": cmd, "published": run["published"],
+        "protocol": {k: (list(v) if isinstance(v, tuple) else v) for k, v in run["params"].items()}
+        | {"epochs": est.epochs, "shortened": bool(args.epochs and args.epochs < run["params"]["epochs"]),
+           "seed": args.seed, "data": run["data"]},
+        "final": final, "history": {k: v for k, v in h.items() if isinstance(v, list)},
+        "seconds": round(seconds, 1),
+        "machine": f"{platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} thread(s)",
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""Convolutional kinds: the Keras tutorials' layouts, image shapes, config errors, the CLI end to end."""
+import numpy as np
+import pytest
+import torch
+
+import aekit
+from aekit import AutoEncoder, DataError
+from aekit.cli import main as cli_main
+from aekit.models import create_model
+
+
+def n_weights(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+def test_keras_blog_conv_layout():
+    m = create_model("conv", input_shape=(1, 28, 28), filters=(16, 8, 8), downsample="pool",
+                     upsample="upsample", bottleneck="conv")
+    assert n_weights(m) == 4385  # the blog's model.summary()
+    assert m.config.latent_dim == 8 * 4 * 4  # the code is the (8, 4, 4) map
+
+
+def test_keras_io_transposed_conv_layout():
+    m = create_model("conv", input_shape=(1, 28, 28), filters=(32, 32), downsample="pool",
+                     upsample="transpose", bottleneck="conv")
+    assert n_weights(m) == 28353
+
+
+def test_keras_io_conv_vae_layout():
+    m = create_model("conv_vae", input_shape=(1, 28, 28), filters=(32, 64), downsample="stride",
+                     upsample="transpose", hidden=(16,), decoder_hidden=(), latent_dim=2)
+    assert (n_weights(m.encoder), n_weights(m.decoder)) == (69076, 65089)
+
+
+@pytest.mark.parametrize("shape", [(8, 8), (1, 7, 7), (3, 9, 13)])
+@pytest.mark.parametrize("downsample", ["stride", "pool"])
+@pytest.mark.parametrize("upsample", ["transpose", "upsample"])
+@pytest.mark.parametrize("bottleneck", ["dense", "conv"])
+def test_any_image_size_comes_back_in_its_shape(shape, downsample, upsample, bottleneck):
+    m = create_model("conv", input_shape=shape, filters=(4, 4, 4), latent_dim=3, downsample=downsample,
+                     upsample=upsample, bottleneck=bottleneck)
+    x = torch.rand((2,) + shape)
+    assert m(x)["logits"].shape == x.shape
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(input_shape=(64,)), r"input_shape \(H, W\) or \(C, H, W\), got \(64,\)"),
+    (dict(filters=()), "filters must be a non-empty tuple"),
+    (dict(kernel_size=4), "kernel_size must be an odd positive integer"),
+    (dict(downsample="avg"), "downsample must be one of"),
+    (dict(upsample="bilinear"), "upsample must be one of"),
+    (dict(bottleneck="none"), "bottleneck must be one of"),
+])
+def test_conv_config_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        create_model("conv", **{"input_shape": (8, 8), **kwargs})
+
+
+def test_estimator_takes_hw_and_chw_images_and_saves_the_image_shape(digits, tmp_path):
+    X, _ = digits
+    images = X[:64].reshape(-1, 8, 8)
+    for data in (images, images[:, None]):
+        est = AutoEncoder(kind="conv", filters=(8, 8), latent_dim=4, epochs=2, batch_size=32, random_state=0)
+        est.fit(data)
+        assert est.transform(data).shape == (64, 4)
+        assert est.predict(data).shape == data.shape
+    path = est.save(tmp_path / "conv.safetensors")
+    assert tuple(aekit.load(path).model_.config.input_shape) == (1, 8, 8)
+    with pytest.raises(DataError, match=r"Expected 3D or 4D array for X, got 2D array"):
+        est.predict(X[:5])
+    with pytest.raises(DataError, match=r"fitted on samples of shape \(1, 8, 8\)"):
+        est.predict(np.zeros((2, 1, 9, 9), dtype=np.float32))
+
+
+def test_cli_trains_a_conv_model_on_digits_end_to_end(tmp_path, capsys):
+    out = tmp_path / "run"
+    code = cli_main(["train", "digits", "--kind", "conv", "--epochs", "1", "--filters", "8,8", "--latent", "4",
+                     "--out", str(out), "--quiet"])
+    assert code == 0
+    est = aekit.load(out / "model.safetensors")
+    assert est.model_.kind == "conv" and tuple(est.input_shape_) == (8, 8)
+    assert (out / "reconstructions.png").exists()
