@@ -9,10 +9,10 @@ import logging
 import sys
 
 from ..exceptions import AekitError
-from . import encode, info, reconstruct, report, train
+from . import compress, denoise, detect, encode, info, reconstruct, report, train
 
 #: subcommand modules, in the order ``aekit --help`` lists them
-COMMANDS = (train, encode, reconstruct, info, report)
+COMMANDS = (train, encode, reconstruct, info, report, detect, denoise, compress)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,6 +14,9 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", required=True, type=Path, help="codes file: .csv (columns z1..zk) or .npy")
     p.add_argument("--plot", type=Path, default=None, help="also draw the codes as a scatter coloured by label (PNG)")
     p.add_argument("--data-dir", type=Path, default=None, help="folder holding the files of a built-in dataset")
+    p.add_argument("--compare", action="store_true",
+                   help="also print a comparison with PCA at the same dimension: reconstruction MSE, "
+                        "trustworthiness and k-NN accuracy of the labels in code space")
     p.set_defaults(func=run)
 
 
@@ -33,3 +36,7 @@ def run(args) -> None:
         title = "Codes" + (f" (first two of {codes.shape[1]} dimensions)" if codes.shape[1] > 2 else "")
         ax = plots.plot_codes(codes, dataset.y, title=title, label_names=dataset.target_names)
         plots.save_figure(ax, args.plot)
+    if args.compare:
+        from ..applications.reduction import compare_with_pca, format_table
+
+        print(format_table(compare_with_pca(est, model_input(dataset, est), dataset.y)))

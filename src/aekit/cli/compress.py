@@ -1,0 +1,61 @@
+"""``aekit compress MODEL DATA -o data.aez`` and ``aekit decompress MODEL data.aez -o out.npy``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..exceptions import DataError
+from ._common import load_model, model_input, write_array
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "compress", help="compress DATA into an .aez file with a model's quantised codes",
+        description="Encode DATA, quantise each code value to --bits bits, entropy-code them (lzma or zlib) and "
+                    "write an .aez file (header with format version, model fingerprint and checksums). Prints bytes "
+                    "per sample, the ratio to the raw data and to gzip of it, and the reconstruction MSE and PSNR.")
+    p.add_argument("model", metavar="MODEL", type=Path, help="model file written by aekit train")
+    p.add_argument("data", metavar="DATA", help="built-in dataset name or data file")
+    p.add_argument("-o", "--output", required=True, type=Path, help="compressed file to write (.aez)")
+    p.add_argument("--bits", type=int, default=8, help="bits per code value, 1 to 16 (default 8)")
+    p.add_argument("--codec", default="lzma", help="lzma | zlib (default lzma)")
+    p.add_argument("--data-dir", type=Path, default=None, help="folder holding the files of a built-in dataset")
+    p.set_defaults(func=run_compress)
+
+    d = sub.add_parser("decompress", help="decode an .aez file with the model that wrote it",
+                       description="Decode an .aez file written by 'aekit compress' with the same model.")
+    d.add_argument("model", metavar="MODEL", type=Path, help="the model file that compressed the data")
+    d.add_argument("input", metavar="FILE", type=Path, help=".aez file written by aekit compress")
+    d.add_argument("-o", "--output", required=True, type=Path, help="reconstructions: .npy or .csv")
+    d.set_defaults(func=run_decompress)
+
+
+def run_compress(args) -> None:
+    from .._atomic import atomic_path
+    from ..applications.compression import compress, compression_stats, decompress
+    from ..datasets import load_dataset
+
+    if not args.output.parent.exists():
+        raise DataError(f"cannot write {str(args.output)!r}: the folder {str(args.output.parent)!r} does not exist")
+    est = load_model(args.model)
+    X = model_input(load_dataset(args.data, data_dir=args.data_dir), est)
+    blob = compress(est, X, bits=args.bits, codec=args.codec)
+    with atomic_path(args.output) as tmp:
+        Path(tmp).write_bytes(blob)
+    s = compression_stats(X, decompress(est, blob), blob)
+    print(f"compressed {s['n_samples']} samples to {s['bytes']} bytes ({args.bits} bits per code value, "
+          f"{args.codec}); wrote {args.output}")
+    print(f"  {s['bytes_per_sample']:.2f} bytes/sample (entropy of the codes: {s['entropy_bytes_per_sample']:.2f})")
+    print(f"  ratio to raw {s['raw_format']} ({s['raw_bytes_per_sample']:.0f} bytes/sample): {s['ratio_to_raw']:.1f}x; "
+          f"to gzip of raw ({s['gzip_bytes_per_sample']:.1f} bytes/sample): {s['ratio_to_gzip']:.1f}x")
+    print(f"  reconstruction MSE {s['mse']:.5f}, PSNR {s['psnr']:.2f} dB")
+
+
+def run_decompress(args) -> None:
+    from ..applications.compression import decompress
+
+    est = load_model(args.model)
+    if not args.input.is_file():
+        raise DataError(f"no such file: {str(args.input)!r}")
+    X_hat = decompress(est, args.input.read_bytes(), source=repr(str(args.input)))
+    write_array(args.output, X_hat)
+    print(f"decompressed {len(X_hat)} samples; wrote {args.output}")

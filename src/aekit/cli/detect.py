@@ -1,0 +1,116 @@
+"""``aekit fit-detector TRAIN -o detector.safetensors`` and ``aekit detect MODEL DATA -o scores.csv``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..exceptions import ModelFileError
+from ._common import load_model, write_csv
+
+
+def register(sub) -> None:
+    from . import train
+
+    f = sub.add_parser(
+        "fit-detector", help="train an anomaly detector on (mostly normal) data",
+        description="Fit an aekit.AnomalyDetector on TRAIN and save it. Without autoencoder options it trains the "
+                    "detector's default tabular autoencoder; any option below replaces that default's setting. "
+                    "Use the file with 'aekit detect'.")
+    f.add_argument("data", metavar="TRAIN", help="built-in dataset name or data file (mostly normal samples)")
+    f.add_argument("-o", "--output", required=True, type=Path, help="detector file to write (.safetensors)")
+    f.add_argument("--force", action="store_true", help="replace an existing detector file")
+    f.add_argument("--data-dir", type=Path, default=None, help="folder holding the files of a built-in dataset")
+    d = f.add_argument_group("detector (aekit.AnomalyDetector parameters)")
+    d.add_argument("--contamination", type=float, default=None, help="expected fraction of outliers (default 0.1)")
+    d.add_argument("--alpha", type=float, default=None,
+                   help="target false-alarm rate; flags samples with conformal p-value <= alpha (replaces "
+                        "--contamination)")
+    d.add_argument("--calibration-fraction", type=float, default=None,
+                   help="share of TRAIN held out to calibrate the threshold and p-values (default 0.2)")
+    d.add_argument("--score", default=None, help="joint | residual | reconstruction (default joint)")
+    a = f.add_argument_group("autoencoder (aekit.AutoEncoder parameters; default: sized for the data)")
+    for flags, dest, kind, help_text in train.FLAGS:
+        if dest == "random_state":
+            d.add_argument(*flags, dest=dest, type=int, default=None, help=help_text)
+        elif kind is None:
+            a.add_argument(*flags, dest=dest, action="store_true", default=None, help=help_text)
+        else:
+            a.add_argument(*flags, dest=dest, type=kind, default=None, help=help_text)
+    f.set_defaults(func=run_fit)
+
+    p = sub.add_parser(
+        "detect", help="score DATA with an anomaly detector: score, p-value, label, top features",
+        description="Score every sample of DATA with a detector made by 'aekit fit-detector'. Writes a CSV with "
+                    "one row per sample: anomaly_score (higher = more anomalous), pvalue (conformal; small = "
+                    "unusual), label (-1 outlier, 1 inlier, scikit-learn's convention; PyOD's is 1 / 0) and, for "
+                    "flagged samples, the features with the largest share of the reconstruction error.")
+    p.add_argument("model", metavar="MODEL", type=Path, help="detector file written by aekit fit-detector")
+    p.add_argument("data", metavar="DATA", help="built-in dataset name or data file")
+    p.add_argument("-o", "--output", required=True, type=Path, help="scores file (.csv)")
+    p.add_argument("--top", type=int, default=3, help="features listed per flagged sample (default 3)")
+    p.add_argument("--data-dir", type=Path, default=None, help="folder holding the files of a built-in dataset")
+    p.set_defaults(func=run_detect)
+
+
+def run_fit(args) -> None:
+    from .. import AnomalyDetector
+    from ..applications.anomaly import default_autoencoder
+    from ..datasets import load_dataset
+    from .train import FLAGS, estimator_params
+
+    if args.output.exists() and not args.force:
+        raise ModelFileError(f"{str(args.output)!r} already exists; pass --force to replace it, or choose another -o")
+    dataset = load_dataset(args.data, data_dir=args.data_dir)
+    ae_params = {k: v for k, v in estimator_params(args).items() if k != "random_state"}
+    params = {k: getattr(args, k) for k in ("contamination", "alpha", "calibration_fraction", "score", "random_state")
+              if getattr(args, k) is not None}
+    if ae_params:  # the default autoencoder, with the given settings replaced
+        fraction = params.get("calibration_fraction", 0.2)
+        n_train = len(dataset.X) - int(round(fraction * len(dataset.X)))
+        params["autoencoder"] = default_autoencoder(dataset.X.shape[1], n_train,
+                                                    random_state=params.get("random_state"), **ae_params)
+    det = AnomalyDetector(**params).fit(dataset.X)
+    if dataset.feature_names is not None:  # what fit would keep from a DataFrame's columns
+        det.feature_names_in_ = np.asarray(dataset.feature_names, dtype=object)
+    det.save(args.output, overwrite=args.force)
+    rule = f"alpha {det.alpha}" if det.alpha is not None else f"contamination {det.contamination}"
+    print(f"fitted an anomaly detector on {args.data} {dataset.X.shape} ({det.n_calibration_} samples held out for "
+          f"calibration; threshold by {rule}); wrote {args.output}")
+
+
+def run_detect(args) -> None:
+    from .. import AnomalyDetector
+    from ..datasets import load_dataset
+
+    det = load_model(args.model)
+    if not isinstance(det, AnomalyDetector):
+        raise ModelFileError(f"{str(args.model)!r} holds a {type(det).__name__}, not an anomaly detector; make one "
+                             f"with: aekit fit-detector TRAIN -o detector.safetensors")
+    if args.top < 0:
+        raise ValueError(f"--top must be 0 or more, got {args.top}")
+    if args.output.suffix.lower() != ".csv":
+        raise ValueError(f"cannot write {str(args.output)!r}: detect writes a .csv file")
+    dataset = load_dataset(args.data, data_dir=args.data_dir)
+    X = dataset.X
+    scores = det.score_samples(X)
+    labels = np.where(scores < det.threshold_, -1, 1)
+    pvalues = det.pvalues(X) if det.n_calibration_ else np.full(len(X), np.nan)
+    flagged = np.flatnonzero(labels == -1)
+    top = dict(zip(flagged, det.top_features(X[flagged], k=args.top))) if len(flagged) and args.top else {}
+    rows = []
+    for i in range(len(X)):
+        features = "; ".join(f"{name} ({share:.0%})" for name, share in top.get(i, []))
+        rows.append([i, float(-scores[i]), "" if np.isnan(pvalues[i]) else float(pvalues[i]), int(labels[i]),
+                     features])
+    _write(args.output, ["sample", "anomaly_score", "pvalue", "label", "top_features"], rows)
+    print(f"flagged {len(flagged)} of {len(X)} samples ({len(flagged) / len(X):.1%}) as outliers; wrote {args.output}")
+
+
+def _write(path: Path, header, rows) -> None:
+    from .._atomic import atomic_path
+
+    if not path.parent.exists():
+        raise ValueError(f"cannot write {str(path)!r}: the folder {str(path.parent)!r} does not exist")
+    with atomic_path(path) as tmp:
+        write_csv(tmp, header, rows)
