@@ -93,7 +93,12 @@ def main(argv=None) -> int:
     p.add_argument("--start-from", type=Path, default=None,
                    help="conv_denoise: the conv_transpose record (JSON; its weights beside it) to go on from")
     p.add_argument("--list", action="store_true")
+    p.add_argument("--pictures", action="store_true",
+                   help="draw docs/img/ from the conv_vae and conv_denoise records (after those runs)")
     args = p.parse_args(argv)
+    if args.pictures:
+        pictures(load_mnist(data_dir=args.data_dir), ROOT / "docs" / "results", ROOT / "docs" / "img")
+        return 0
     if args.list or args.run is None:
         for name, run in RUNS.items():
             print(f"{name:16s} {run['published']}")
@@ -193,6 +198,55 @@ def train_images(run, args, X, Y, val, out: Path) -> None:
     x_val, t_val = (val if isinstance(val, tuple) else (val, None)) if val is not None else (None, None)
     callbacks = [ProgressBar(), _History(), Recorder(args, run, out, config)]
     Trainer(cfg, callbacks=callbacks).fit(model, t(X), t(Y), t(x_val), t(t_val))
+
+
+def load_record(path: Path):
+    """(record, model in eval mode) from a JSON record and the weights beside it."""
+    from safetensors.torch import load_file
+
+    from aekit.models import create_model
+
+    record = json.loads(path.read_text())
+    model = create_model(record["model"]["kind"], **record["model"]["config"])
+    model.load_state_dict(load_file(str(path.with_suffix(".safetensors"))))
+    return record, model.eval()
+
+
+@torch.inference_mode()
+def pictures(ds, results: Path, img: Path) -> None:
+    """VAE samples grid, 2-D latent manifold and codes, conv denoising grid: from the saved runs."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from aekit import plots
+
+    img.mkdir(parents=True, exist_ok=True)
+    if (results / "conv_vae.json").exists():
+        record, vae = load_record(results / "conv_vae.json")
+        n = record["protocol"]["epochs_run"]
+        z = torch.randn(100, 2, generator=torch.Generator().manual_seed(0))
+        samples = vae.decode(z).reshape(10, 10, 28, 28).numpy()
+        ax = plots.plot_image_rows(list(samples), (28, 28), [""] * 10,
+                                   title=f"conv VAE: 100 samples, z ~ N(0, I) ({n} epochs)")
+        plots.save_figure(ax, img / "vae_samples.png")
+        grid = np.linspace(-2.0, 2.0, 15, dtype=np.float32)
+        zz = torch.tensor([[x, y] for y in grid[::-1] for x in grid])  # rows: z2 from high to low
+        manifold = vae.decode(zz).reshape(15, 15, 28, 28).numpy()
+        ax = plots.plot_image_rows(list(manifold), (28, 28), [f"{v:.1f}" for v in grid[::-1]],
+                                   title=f"conv VAE latent manifold, z1 and z2 in [-2, 2] ({n} epochs)")
+        plots.save_figure(ax, img / "vae_manifold.png")
+        codes = vae.encode(torch.from_numpy(ds.images(ds.X_test)[:, None])).numpy()
+        ax = plots.plot_codes(codes, ds.y_test, title=f"conv VAE: mean codes of the 10,000 test digits ({n} epochs)")
+        plots.save_figure(ax, img / "vae_codes.png")
+    if (results / "conv_denoise.json").exists():
+        record, model = load_record(results / "conv_denoise.json")
+        run = dict(RUNS["conv_denoise"])
+        noisy, clean = prepare(run, ds, record["protocol"]["seed"])[2]
+        denoised = torch.sigmoid(model(torch.from_numpy(noisy[:10]))["logits"]).numpy()
+        ax = plots.plot_image_rows([noisy[:10], denoised, clean[:10]], (28, 28), ["noisy", "denoised", "clean"],
+                                   title=f"conv denoising, noise factor 0.4 ({record['protocol']['epochs_run']} "
+                                         "epochs on noisy inputs)")
+        plots.save_figure(ax, img / "conv_denoising.png")
 
 
 def summarise(args, run, est, ds, seconds) -> dict:
