@@ -35,6 +35,15 @@ def make_optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:
     return torch.optim.SGD(params, lr=lr, weight_decay=wd, momentum=0.9, foreach=True)
 
 
+def batch_starts(n: int, batch_size: int) -> list:
+    """Batch boundaries ``[0, bs, 2 bs, ..., n]``: never drops the only batch, and folds a last batch of
+    one sample into the one before (batch-norm cannot train on a single sample)."""
+    starts = list(range(0, n, max(1, batch_size))) + [n]
+    if batch_size > 1 and len(starts) > 2 and n - starts[-2] == 1:
+        del starts[-2]
+    return starts
+
+
 class Trainer:
     """Fits any registered autoencoder.
 
@@ -91,6 +100,7 @@ class Trainer:
         val_gen_seed = int(cfg.seed) + 1
         self._trial_forward(model, x)
         optimizer = make_optimizer(model.parameters(), cfg)
+        shuffler = _Shuffler(x, target)
         history: dict = {}
         best = (float("inf"), None, -1)  # (monitored loss, weights, epoch)
         wait = 0
@@ -101,7 +111,8 @@ class Trainer:
             for cb in self.callbacks:
                 cb.on_epoch_begin(epoch, self, model)
             start = time.perf_counter()
-            logs = self._train_epoch(model, optimizer, x, target, gen, epoch)
+            xs, ts = shuffler(gen) if cfg.shuffle else (x, target)
+            logs = self._train_epoch(model, optimizer, xs, ts, gen, epoch)
             if x_val is not None:
                 val_gen = torch.Generator(device=device).manual_seed(val_gen_seed)
                 logs.update({f"val_{k}": v for k, v in self.evaluate(model, x_val, target_val, val_gen).items()})
@@ -146,15 +157,12 @@ class Trainer:
     def _train_epoch(self, model, optimizer, x, target, gen, epoch: int) -> dict:
         cfg = self.config
         n = x.shape[0]
-        bs = min(int(cfg.batch_size), n)  # never drop the only batch
-        order = torch.randperm(n, generator=gen, device=x.device) if cfg.shuffle else None
-        n_batches = -(-n // bs)
+        starts = batch_starts(n, int(cfg.batch_size))
         model.train()
         # Per-batch terms stay on the device; one synchronisation per epoch, not per step.
         rows, names = [], None
-        for b in range(n_batches):
-            idx = order[b * bs:(b + 1) * bs] if order is not None else slice(b * bs, (b + 1) * bs)
-            xb, yb = x[idx], target[idx]
+        for lo, hi in zip(starts[:-1], starts[1:]):
+            xb, yb = x[lo:hi], target[lo:hi]  # contiguous views
             inp = self.corruption(xb, gen) if self.corruption is not None else xb
             out = model(inp)
             total, terms = self.objective(model, out, yb)
@@ -195,3 +203,23 @@ class Trainer:
             for key, value in {"loss": total, **terms}.items():
                 sums[key] = sums.get(key, 0.0) + value * xb.shape[0]
         return {k: float(v) / x.shape[0] for k, v in sums.items()}
+
+
+class _Shuffler:
+    """Shuffles the training data once per epoch into buffers made once, so batches are contiguous views.
+
+    One ``index_select`` per epoch replaces a gather per batch; the buffer costs one copy of the data
+    (of the target too, when it differs from the input).
+    """
+
+    def __init__(self, x: torch.Tensor, target: torch.Tensor):
+        self.x, self.target = x, target
+        self.x_buf = torch.empty_like(x)
+        self.t_buf = self.x_buf if target is x else torch.empty_like(target)
+
+    def __call__(self, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        order = torch.randperm(self.x.shape[0], generator=gen, device=self.x.device)
+        torch.index_select(self.x, 0, order, out=self.x_buf)
+        if self.t_buf is not self.x_buf:
+            torch.index_select(self.target, 0, order, out=self.t_buf)
+        return self.x_buf, self.t_buf
