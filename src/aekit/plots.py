@@ -218,3 +218,54 @@ def plot_pca_comparison(rows: Sequence[dict], metric: str = "reconstruction_mse"
     ax.margins(x=0.2)
     ax.set_title("Autoencoder vs PCA")
     return ax
+
+
+def plot_score_histogram(scores: np.ndarray, labels: Optional[np.ndarray] = None, threshold: Optional[float] = None,
+                         ax=None, bins: int = 50, title: str = "Anomaly scores"):
+    """Histogram of anomaly scores (higher = more anomalous), split by 0/1 labels (1 = outlier) when given,
+    with the detector's threshold as a vertical line."""
+    ax = _axes(ax, figsize=(6, 3.5))
+    scores = np.asarray(scores, dtype=float)
+    edges = np.histogram_bin_edges(scores, bins=bins)
+    if labels is None:
+        ax.hist(scores, bins=edges, alpha=0.7, label="samples")
+    else:
+        labels = np.asarray(labels)
+        ax.hist(scores[labels == 0], bins=edges, alpha=0.6, density=True, label="inliers")
+        ax.hist(scores[labels == 1], bins=edges, alpha=0.6, density=True, label="outliers")
+        ax.set_ylabel("density")
+    if threshold is not None:
+        ax.axvline(threshold, color="k", ls="--", lw=1, label="threshold")
+    ax.set_xlabel("anomaly score")
+    ax.set_title(title)
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_rate_distortion(rows: Sequence[dict], ax=None, x: str = "bits_per_sample", y: str = "psnr"):
+    """One line per ``method`` through its (``x``, ``y``) points, e.g. bits per sample against PSNR."""
+    ax = _axes(ax, figsize=(6, 4))
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    for method in methods:
+        pts = sorted((r[x], r[y]) for r in rows if r["method"] == method)
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", label=method)
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel(x.replace("_", " "))
+    ax.set_ylabel("PSNR (dB)" if y == "psnr" else y)
+    ax.set_title("Rate-distortion")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_calibration(alphas: Sequence[float], flagged: Sequence[float], ax=None):
+    """Fraction of normal samples flagged against the target false-alarm rate ``alpha`` (the diagonal is ideal)."""
+    ax = _axes(ax, figsize=(4, 4))
+    top = max(max(alphas), max(flagged)) * 1.1
+    ax.plot([0, top], [0, top], color="grey", ls=":", lw=1, label="flagged = alpha")
+    ax.plot(alphas, flagged, "o-", label="measured")
+    ax.set_xlabel("alpha (target false-alarm rate)")
+    ax.set_ylabel("fraction of normal samples flagged")
+    ax.set_title("Calibration")
+    ax.legend(fontsize="small")
+    return ax
