@@ -173,3 +173,14 @@ def test_sample_and_interpolate_refuse_non_variational_kinds(small_digits):
 def test_conv_vae_config_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         create_model("conv_vae", input_shape=(8, 8), **kwargs)
+
+
+def test_info_reports_sparsity_noise_and_code_activation(small_digits, tmp_path):
+    from aekit.cli.info import describe
+    from aekit.persistence import read_header
+
+    X, _ = small_digits
+    est = AutoEncoder(**dict(FAST, epochs=1), activity_l1=1e-4, noise="masking", noise_factor=0.2).fit(X)
+    text = "\n".join(describe(read_header(est.save(tmp_path / "m.safetensors"))))
+    assert "mean code activation" in text
+    assert "L1 activity penalty 0.0001 (sparse); masking noise 0.2 (denoising)" in text

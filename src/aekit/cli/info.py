@@ -34,6 +34,19 @@ def describe(header: dict) -> list:
         if history.get("code_activation"):
             parts.append(f"mean code activation {history['code_activation'][-1]:.4f}")
         lines.append("trained: " + ", ".join(parts))
+    params = header.get("params", {})
+    options = []
+    if params.get("activity_l1"):
+        options.append(f"L1 activity penalty {params['activity_l1']:g} (sparse)")
+    if params.get("sparsity_weight"):
+        options.append(f"KL sparsity weight {params['sparsity_weight']:g}, target {params.get('sparsity_target'):g}")
+    if params.get("noise"):
+        options.append(f"{params['noise']} noise {params.get('noise_factor'):g} (denoising)")
+    if "beta" in cfg:
+        options.append(f"KL weight beta {cfg['beta']:g}" + (f", warm-up {params['beta_warmup']} epochs"
+                                                             if params.get("beta_warmup") else ""))
+    if options:
+        lines.append("training: " + "; ".join(options))
     for key, value in header.items():
         if key not in ("class", "model", "history", "params", "input_shape", "scaling", "feature_names",
                        "format_version", "aekit_version", "torch_version"):
