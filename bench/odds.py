@@ -197,17 +197,57 @@ def summary_table(report: dict, metric: str) -> str:
     return "\n".join(lines)
 
 
+def why(sets, seeds) -> str:
+    """Where PCA beats a reconstruction-error detector: ROC-AUC of each part of the PCA and aekit scores."""
+    from sklearn.decomposition import PCA
+
+    from aekit import AnomalyDetector
+    from aekit.applications.anomaly import _codes_and_residuals
+
+    one_thread()
+    parts = ("PCA recon. error (k)", "PCA Mahalanobis, top k", "PCA Mahalanobis, rest", "PCA Mahalanobis, all",
+             "aekit recon. error", "aekit residual term", "aekit code term", "aekit joint (default)")
+    table = {}
+    for name in sets:
+        X, y = load_set(name)
+        for seed in seeds:
+            X_tr, X_te, y_te = split(X, y, seed)
+            k = max(2, X.shape[1] // 4)
+            pca = PCA(random_state=seed).fit(X_tr)
+            proj = pca.transform(X_te) ** 2 / np.maximum(pca.explained_variance_, 1e-12)  # (n, d)
+            det = AnomalyDetector(random_state=seed).fit(X_tr)
+            codes, resid = _codes_and_residuals(det.autoencoder_, X_te)
+            em = det.error_model_
+            recon = PCA(k, random_state=seed).fit(X_tr)
+            scores = [np.square(recon.inverse_transform(recon.transform(X_te)) - X_te).mean(1),
+                      proj[:, :k].sum(1), proj[:, k:].sum(1), proj.sum(1), np.square(resid).mean(1),
+                      em._mahalanobis("residual", resid), em._mahalanobis("code", codes), -det.score_samples(X_te)]
+            for part, sc in zip(parts, scores):
+                table.setdefault((name, part), []).append(metrics(y_te, sc)["roc_auc"])
+    lines = ["| score | " + " | ".join(sets) + " |", "|---|" + "---:|" * len(sets)]
+    for part in parts:
+        lines.append(f"| {part} | " + " | ".join(f"{np.mean(table[(s, part)]):.3f}" for s in sets) + " |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sets", default=",".join(SETS))
     p.add_argument("--seeds", default="0,1,2,3,4")
     p.add_argument("--methods", default="aekit,pyod_ae,pyod_vae,iforest,pca,pyod_pca")
     p.add_argument("--out", default=os.path.join(BENCH, "out"))
+    p.add_argument("--why", action="store_true",
+                   help="instead of the benchmark: ROC-AUC of each part of the PCA and aekit scores on --sets")
     p.add_argument("--worker", metavar="DIR", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     methods = [m for m in args.methods.split(",") if m]
     if args.worker:
         return worker(args.worker, methods)
+    if args.why:
+        table = why([s for s in args.sets.split(",") if s], [int(s) for s in args.seeds.split(",")])
+        with open(os.path.join(args.out, "odds-why.md"), "w") as f:
+            f.write(table + "\n")
+        return print(table)
     unknown = [m for m in methods if m not in LOCAL_METHODS + PYOD_METHODS]
     if unknown:
         raise SystemExit(f"unknown methods {unknown}; known: {', '.join(LOCAL_METHODS + PYOD_METHODS)}")

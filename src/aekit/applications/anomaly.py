@@ -48,22 +48,23 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     """Outlier detection with any autoencoder: scores, labels, calibrated p-values and explanations.
 
     ``fit`` holds out a random ``calibration_fraction`` of the (mostly normal) training data, trains the
-    autoencoder on the rest, and scores the held-out part. Those calibration scores set the threshold and
-    give conformal p-values: for a new normal sample, ``P(pvalue <= a) <= a`` for every ``a``.
+    autoencoder on the rest, and scores the held-out part. Those calibration scores give conformal p-values
+    (for a new normal sample, ``P(pvalue <= a) <= a`` for every ``a``) and, with ``alpha``, the threshold.
 
     Parameters
     ----------
     autoencoder : AutoEncoder or None, default=None
         An unfitted template, cloned and trained in ``fit``. None uses :func:`default_autoencoder`.
     contamination : float in (0, 0.5], default=0.1
-        Expected fraction of outliers: ``threshold_`` flags this fraction of the calibration scores.
+        Expected fraction of outliers in the training data: ``threshold_`` flags this fraction of ``X``
+        in ``fit`` (as scikit-learn and PyOD do).
     alpha : float in (0, 1) or None, default=None
         Target false-alarm rate. When set, it replaces ``contamination``: a sample is flagged when its
         conformal p-value is at most ``alpha``, so at most about ``alpha`` of normal data is flagged.
     calibration_fraction : float in [0, 1), default=0.2
-        Share of the training data held out for the threshold and p-values. With 0 the threshold comes from
-        the training scores (biased low for an autoencoder that fits its data) and ``pvalues`` is unavailable.
-    score : {'joint', 'residual', 'reconstruction'}, default='joint'
+        Share of the training data held out (not trained on) for the ``alpha`` threshold and the p-values.
+        With 0, ``pvalues`` and ``alpha`` are unavailable.
+    anomaly_score : {'joint', 'residual', 'reconstruction'}, default='joint'
         'joint' adds a Mahalanobis distance of the code to one of the reconstruction residual (see
         ``aekit.applications._error_model``); 'residual' keeps the residual term only; 'reconstruction'
         is the mean squared reconstruction error, as PyOD's AutoEncoder scores.
@@ -74,6 +75,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     ----------
     autoencoder_ : AutoEncoder, fitted
     threshold_ : float, on the ``score_samples`` scale: samples scoring below it are outliers
+    offset_ : float, the same as ``threshold_`` (scikit-learn's name: ``decision_function = score_samples - offset_``)
     calibration_scores_ : ndarray, sorted anomaly scores (``-score_samples``) of the calibration split
     n_features_in_, feature_names_in_ : as in scikit-learn
 
@@ -90,13 +92,13 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     True
     """
 
-    def __init__(self, autoencoder=None, contamination=0.1, alpha=None, calibration_fraction=0.2, score="joint",
-                 random_state=None):
+    def __init__(self, autoencoder=None, contamination=0.1, alpha=None, calibration_fraction=0.2,
+                 anomaly_score="joint", random_state=None):
         self.autoencoder = autoencoder
         self.contamination = contamination
         self.alpha = alpha
         self.calibration_fraction = calibration_fraction
-        self.score = score
+        self.anomaly_score = anomaly_score
         self.random_state = random_state
 
     # -- fitting ---------------------------------------------------------------------------------
@@ -112,8 +114,9 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         else:
             ae = clone(self.autoencoder)
         ae.fit(X_arr[train])
-        model = ErrorModel(self.score).fit(*_codes_and_residuals(ae, X_arr[train]))
-        cal_scores = model.score(*_codes_and_residuals(ae, X_arr[cal if len(cal) else train]))
+        model = ErrorModel(self.anomaly_score).fit(*_codes_and_residuals(ae, X_arr[train]))
+        all_scores = model.score(*_codes_and_residuals(ae, X_arr))  # (n,) anomaly scores of X
+        cal_scores = all_scores[cal]
         self.autoencoder_ = ae
         self.error_model_ = model
         self.calibration_scores_ = np.sort(cal_scores)
@@ -125,7 +128,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             self.feature_names_in_ = names
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
-        self.threshold_ = self._threshold()
+        self.threshold_ = self.offset_ = self._threshold(all_scores)
         return self
 
     def _check_params(self) -> None:
@@ -141,8 +144,9 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         if self.alpha is not None and f == 0:
             raise ValueError("alpha needs a calibration split, but calibration_fraction=0; "
                              "set calibration_fraction (e.g. 0.2) or use contamination instead of alpha")
-        if self.score not in SCORES:
-            raise ValueError(f"score must be one of {', '.join(repr(s) for s in SCORES)}, got {self.score!r}")
+        if self.anomaly_score not in SCORES:
+            raise ValueError(f"anomaly_score must be one of {', '.join(repr(s) for s in SCORES)}, "
+                             f"got {self.anomaly_score!r}")
         if self.autoencoder is not None and not isinstance(self.autoencoder, AutoEncoder):
             raise TypeError(f"autoencoder must be an aekit.AutoEncoder or None, got {type(self.autoencoder).__name__}")
 
@@ -162,11 +166,11 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         order = np.random.default_rng(seed).permutation(n)
         return np.sort(order[n_cal:]), np.sort(order[:n_cal])
 
-    def _threshold(self) -> float:
-        cal = self.calibration_scores_  # sorted anomaly scores, ascending
+    def _threshold(self, all_scores: np.ndarray) -> float:
         if self.alpha is None:
-            # as scikit-learn's offset_: the contamination quantile of the (normality) scores
-            return float(np.quantile(-cal, self.contamination))
+            # as scikit-learn's offset_: the contamination quantile of the (normality) scores of X
+            return float(np.quantile(-all_scores, self.contamination))
+        cal = self.calibration_scores_  # sorted anomaly scores, ascending
         # Flag a when p(a) <= alpha, i.e. when at most m calibration scores are >= a:
         # threshold at the (m+1)-th largest calibration score.
         m = math.floor(self.alpha * (len(cal) + 1)) - 1
@@ -279,10 +283,10 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         ae = AutoEncoder._from_bundle(part("autoencoder."), config["autoencoder"])
         det = cls(autoencoder=None if config["default_autoencoder"] else clone(ae), **config["params"])
         det.autoencoder_ = ae
-        det.error_model_ = ErrorModel.from_state(config["params"]["score"], part("error_model."))
+        det.error_model_ = ErrorModel.from_state(config["params"]["anomaly_score"], part("error_model."))
         det.calibration_scores_ = np.asarray(tensors["calibration_scores"], dtype=np.float64)
         det.n_calibration_ = int(config["n_calibration"])
-        det.threshold_ = float(config["threshold"])
+        det.threshold_ = det.offset_ = float(config["threshold"])
         det.input_shape_ = tuple(config["input_shape"])
         det.n_features_in_ = int(np.prod(det.input_shape_))
         if config.get("feature_names"):

@@ -28,7 +28,7 @@ def register(sub) -> None:
                         "--contamination)")
     d.add_argument("--calibration-fraction", type=float, default=None,
                    help="share of TRAIN held out to calibrate the threshold and p-values (default 0.2)")
-    d.add_argument("--score", default=None, help="joint | residual | reconstruction (default joint)")
+    d.add_argument("--anomaly-score", default=None, help="joint | residual | reconstruction (default joint)")
     a = f.add_argument_group("autoencoder (aekit.AutoEncoder parameters; default: sized for the data)")
     for flags, dest, kind, help_text in train.FLAGS:
         if dest == "random_state":
@@ -57,14 +57,14 @@ def run_fit(args) -> None:
     from .. import AnomalyDetector
     from ..applications.anomaly import default_autoencoder
     from ..datasets import load_dataset
-    from .train import FLAGS, estimator_params
+    from .train import estimator_params
 
     if args.output.exists() and not args.force:
         raise ModelFileError(f"{str(args.output)!r} already exists; pass --force to replace it, or choose another -o")
     dataset = load_dataset(args.data, data_dir=args.data_dir)
     ae_params = {k: v for k, v in estimator_params(args).items() if k != "random_state"}
-    params = {k: getattr(args, k) for k in ("contamination", "alpha", "calibration_fraction", "score", "random_state")
-              if getattr(args, k) is not None}
+    names = ("contamination", "alpha", "calibration_fraction", "anomaly_score", "random_state")
+    params = {k: getattr(args, k) for k in names if getattr(args, k) is not None}
     if ae_params:  # the default autoencoder, with the given settings replaced
         fraction = params.get("calibration_fraction", 0.2)
         n_train = len(dataset.X) - int(round(fraction * len(dataset.X)))
