@@ -90,7 +90,10 @@ class ReportPage:
             const ex = window.aekitExplorers[0], g = ex.d.grid;
             if (!g) return null;
             const r = ex.canvas.getBoundingClientRect();
-            for (let a = 1; a < 40; a++) for (let b = 1; b < 40; b++) {
+            const spots = [];  // a 40 x 40 lattice over the grid, nearest to its centre first
+            for (let a = 1; a < 40; a++) for (let b = 1; b < 40; b++) spots.push([a, b, (a - 20) ** 2 + (b - 20) ** 2]);
+            spots.sort((u, v) => u[2] - v[2]);
+            for (const [a, b] of spots) {
                 const x = g.x0 + (g.x1 - g.x0) * a / 40, y = g.y0 + (g.y1 - g.y0) * b / 40, p = ex.toScreen(x, y);
                 if (ex.nearest(p.x, p.y) < 0) return {x: r.left + p.x, y: r.top + p.y};
             }

@@ -81,6 +81,8 @@ def collect(est, X, y=None, *, X_train=None, detector=None, image_shape=None, fe
     errors = apply(lambda A: est.reconstruction_error(as_model(A)), Xs, "scoring")
     coords, axis_labels, note, to_latent = project(codes)
     labels, label_names = _labels(ys, target_names)
+    if feature_names is None:
+        feature_names = getattr(est, "feature_names_in_", None)
     content = ReportContent(
         title=f"{getattr(est.model_, 'kind', 'autoencoder')} autoencoder on {dataset_name}",
         settings={k: v for k, v in est.get_params(deep=False).items() if k != "validation_data"},
