@@ -12,24 +12,24 @@ from aekit.cli._progress import progress_apply
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
-    assert main(["train", "digits", "--out", str(out), "--epochs", "1", "--hidden", "8", "--seed", "0", "-q"]) == 0
+    assert main(["train", "sequences", "--out", str(out), "--epochs", "1", "--hidden", "4", "--seed", "0", "-q"]) == 0
     return out
 
 
 def test_train_writes_run_info_and_report(run_dir):
     info = json.loads((run_dir / "run.json").read_text())
-    assert info["data"] == "digits" and info["model"] == "model.safetensors"
+    assert info["data"] == "sequences" and info["model"] == "model.safetensors"
     html = (run_dir / "report.html").read_text(encoding="utf-8")
-    assert "dense autoencoder on digits" in html and "aekitExplorers" in html
-    assert "1797 samples" in html  # digits has no test split: the report says it evaluates the training data
+    assert "dense autoencoder on sequences" in html and "aekitExplorers" in html
+    assert "training data (no test split)" in html and "seq_5" in html  # table rows keep their column names
 
 
 def test_report_command_rebuilds_it(run_dir, capsys):
     out = run_dir / "again.html"
-    assert main(["report", str(run_dir), "-o", str(out), "--max-points", "300", "--no-explorer"]) == 0
+    assert main(["report", str(run_dir), "-o", str(out), "--max-points", "30", "--no-explorer"]) == 0
     assert capsys.readouterr().out.strip() == f"wrote {out}"
     html = out.read_text(encoding="utf-8")
-    assert "1797 samples (300 random ones evaluated)" in html and "aekitExplorers" not in html
+    assert "100 samples (30 random ones evaluated)" in html and "aekitExplorers" not in html
 
 
 def test_no_report_and_missing_run_info(tmp_path, capsys):
