@@ -95,7 +95,11 @@ def main(argv=None) -> int:
     p.add_argument("--list", action="store_true")
     p.add_argument("--pictures", action="store_true",
                    help="draw docs/img/ from the conv_vae and conv_denoise records (after those runs)")
+    p.add_argument("--table", action="store_true", help="print the markdown table of docs/results/*.json")
     args = p.parse_args(argv)
+    if args.table:
+        print(table(ROOT / "docs" / "results"))
+        return 0
     if args.pictures:
         pictures(load_mnist(data_dir=args.data_dir), ROOT / "docs" / "results", ROOT / "docs" / "img")
         return 0
@@ -198,6 +202,38 @@ def train_images(run, args, X, Y, val, out: Path) -> None:
     x_val, t_val = (val if isinstance(val, tuple) else (val, None)) if val is not None else (None, None)
     callbacks = [ProgressBar(), _History(), Recorder(args, run, out, config)]
     Trainer(cfg, callbacks=callbacks).fit(model, t(X), t(Y), t(x_val), t(t_val))
+
+
+def _measured(r: dict) -> str:
+    f = r["final"]
+    if r["run"] == "conv_vae":
+        return (f"loss {f['loss']:.2f} = reconstruction {f['reconstruction']:.2f} + KL {f['kl']:.2f} "
+                "(summed per image)")
+    text = f"train {f['loss']:.4f}, val {f['val_loss']:.4f}"
+    if "l1_activity" in f:
+        text += (f" (train = reconstruction {f['reconstruction']:.4f} + L1 {f['l1_activity']:.4f}; "
+                 f"val reconstruction {f['val_reconstruction']:.4f}); mean test code activation "
+                 f"{f['test_code_activation']:.2f}")
+    elif "test_code_activation" in f:
+        text += f"; mean test code activation {f['test_code_activation']:.2f}"
+    return text
+
+
+def table(results: Path) -> str:
+    """Published vs measured, one row per record in ``results``, in RUNS order."""
+    rows = ["| run | published | epochs run / protocol | aekit measured | weights | command |",
+            "|---|---|---|---|---|---|"]
+    for name in RUNS:
+        path = results / f"{name}.json"
+        if not path.exists():
+            continue
+        r = json.loads(path.read_text())
+        ran = r["protocol"].get("epochs_run", r["protocol"].get("epochs"))
+        full = RUNS[name]["params"]["epochs"]
+        epochs = f"{ran} / {full}" + (" (shortened)" if ran < full else "")
+        rows.append(f"| {name} | {r['published']} | {epochs} | {_measured(r)} | {r['final']['parameters']:,} | "
+                    f"`{r['command']}` |")
+    return "\n".join(rows)
 
 
 def load_record(path: Path):

@@ -75,7 +75,7 @@ def test_estimator_takes_hw_and_chw_images_and_saves_the_image_shape(digits, tmp
 def test_cli_trains_a_conv_model_on_digits_end_to_end(tmp_path, capsys):
     out = tmp_path / "run"
     code = cli_main(["train", "digits", "--kind", "conv", "--epochs", "1", "--filters", "8,8", "--latent", "4",
-                     "--out", str(out), "--quiet"])
+                     "--out", str(out), "--quiet", "--no-report"])
     assert code == 0
     est = aekit.load(out / "model.safetensors")
     assert est.model_.kind == "conv" and tuple(est.input_shape_) == (8, 8)
