@@ -149,3 +149,17 @@ def test_with_aekit_anomaly_detector(tiny, tmp_path):
     flagged = loaded.predict(X[c.index]) == -1
     assert c.threshold is not None
     np.testing.assert_array_equal(c.scores > c.threshold, flagged)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"X": np.zeros((0, 64), np.float32)}, "DataError", "X has no samples"),
+    ({"y": [0, 1, 2]}, "ValueError", r"y has 3 labels, but X has 200 samples"),
+    ({"max_points": 0}, "ValueError", "max_points must be a positive integer, got 0"),
+])
+def test_bad_input(tiny, kwargs, error, match):
+    import aekit
+
+    est, X, y = tiny
+    args = {"X": X, "y": None, **kwargs}
+    with pytest.raises(getattr(aekit, error, ValueError), match=match):
+        collect(est, args.pop("X"), args.pop("y"), **args)

@@ -8,6 +8,8 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from ..exceptions import DataError
+
 logger = logging.getLogger(__name__)
 
 #: ``apply(fn, X, what)`` runs ``fn`` over ``X``; the CLI passes one that shows progress
@@ -70,7 +72,14 @@ def collect(est, X, y=None, *, X_train=None, detector=None, image_shape=None, fe
     apply = apply or _plain_apply
     est._check_fitted()
     shape = tuple(est.input_shape_)
-    X = np.asarray(X, dtype=np.float32).reshape(len(X), -1)
+    X = np.asarray(X, dtype=np.float32)
+    if len(X) == 0:
+        raise DataError("X has no samples; a report needs at least one sample to evaluate")
+    X = X.reshape(len(X), -1)
+    if y is not None and len(y) != len(X):
+        raise ValueError(f"y has {len(y)} labels, but X has {len(X)} samples; give one label per sample or y=None")
+    if isinstance(max_points, bool) or not isinstance(max_points, (int, np.integer)) or max_points < 1:
+        raise ValueError(f"max_points must be a positive integer, got {max_points!r}")
     rng = np.random.default_rng(random_state)
     # a random subset (all when small), in random order so that no label is always drawn on top
     index = rng.permutation(len(X))[:max_points]
