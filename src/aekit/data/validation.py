@@ -79,7 +79,8 @@ def check_array(X, *, name: str = "X", sample_ranks: Sequence[int] = (1,), estim
     if arr.ndim > 1 and 0 in arr.shape[1:]:
         raise DataError(f"{name} has 0 feature(s) (shape={arr.shape}) while a minimum of 1 is required.")
     arr = np.ascontiguousarray(arr, dtype=np.float32)
-    if not allow_nan:
+    # min and max propagate NaN and show infinities: two passes without a temporary boolean array
+    if not allow_nan and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
         finite = np.isfinite(arr)
         if not finite.all():
             bad = np.argwhere(~finite)[0]

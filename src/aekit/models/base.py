@@ -152,5 +152,5 @@ class Autoencoder(nn.Module):
 
     def per_sample_error(self, out: dict, target: torch.Tensor) -> torch.Tensor:
         """Mean squared reconstruction error of each sample, ``(batch,)``."""
-        diff = (self.reconstruct(out) - target).flatten(1)
-        return diff.pow(2).mean(dim=1)
+        diff = (self.reconstruct(out) - target).flatten(1)  # (batch, features)
+        return torch.linalg.vector_norm(diff, dim=1).square_() / diff.shape[1]

@@ -100,7 +100,7 @@ class Trainer:
         val_gen_seed = int(cfg.seed) + 1
         self._trial_forward(model, x)
         optimizer = make_optimizer(model.parameters(), cfg)
-        shuffler = _Shuffler(x, target)
+        batches = _Batches(x, target, int(cfg.batch_size), bool(cfg.shuffle))
         history: dict = {}
         best = (float("inf"), None, -1)  # (monitored loss, weights, epoch)
         wait = 0
@@ -111,8 +111,7 @@ class Trainer:
             for cb in self.callbacks:
                 cb.on_epoch_begin(epoch, self, model)
             start = time.perf_counter()
-            xs, ts = shuffler(gen) if cfg.shuffle else (x, target)
-            logs = self._train_epoch(model, optimizer, xs, ts, gen, epoch)
+            logs = self._train_epoch(model, optimizer, batches, gen, epoch)
             if x_val is not None:
                 val_gen = torch.Generator(device=device).manual_seed(val_gen_seed)
                 logs.update({f"val_{k}": v for k, v in self.evaluate(model, x_val, target_val, val_gen).items()})
@@ -154,15 +153,12 @@ class Trainer:
         finally:
             model.train(was_training)
 
-    def _train_epoch(self, model, optimizer, x, target, gen, epoch: int) -> dict:
-        cfg = self.config
-        n = x.shape[0]
-        starts = batch_starts(n, int(cfg.batch_size))
+    def _train_epoch(self, model, optimizer, batches: "_Batches", gen, epoch: int) -> dict:
+        n = batches.x.shape[0]
         model.train()
         # Per-batch terms stay on the device; one synchronisation per epoch, not per step.
         rows, names = [], None
-        for lo, hi in zip(starts[:-1], starts[1:]):
-            xb, yb = x[lo:hi], target[lo:hi]  # contiguous views
+        for xb, yb in batches.epoch(gen):
             inp = self.corruption(xb, gen) if self.corruption is not None else xb
             out = model(inp)
             total, terms = self.objective(model, out, yb)
@@ -205,21 +201,28 @@ class Trainer:
         return {k: float(v) / x.shape[0] for k, v in sums.items()}
 
 
-class _Shuffler:
-    """Shuffles the training data once per epoch into buffers made once, so batches are contiguous views.
+class _Batches:
+    """Shuffled batches gathered into two reused buffers: no per-step allocation, no copy of the data.
 
-    One ``index_select`` per epoch replaces a gather per batch; the buffer costs one copy of the data
-    (of the target too, when it differs from the input).
+    ``index_select(out=...)`` into a batch-sized buffer is the cheapest row gather; the buffer is reused
+    after the step that read it has finished its backward pass.
     """
 
-    def __init__(self, x: torch.Tensor, target: torch.Tensor):
-        self.x, self.target = x, target
-        self.x_buf = torch.empty_like(x)
-        self.t_buf = self.x_buf if target is x else torch.empty_like(target)
+    def __init__(self, x: torch.Tensor, target: torch.Tensor, batch_size: int, shuffle: bool):
+        self.x, self.target, self.shuffle = x, target, shuffle
+        self.starts = batch_starts(x.shape[0], batch_size)
+        rows = max(hi - lo for lo, hi in zip(self.starts[:-1], self.starts[1:]))
+        self.x_buf = x.new_empty((rows,) + tuple(x.shape[1:]))
+        self.t_buf = None if target is x else target.new_empty((rows,) + tuple(target.shape[1:]))
 
-    def __call__(self, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        order = torch.randperm(self.x.shape[0], generator=gen, device=self.x.device)
-        torch.index_select(self.x, 0, order, out=self.x_buf)
-        if self.t_buf is not self.x_buf:
-            torch.index_select(self.target, 0, order, out=self.t_buf)
-        return self.x_buf, self.t_buf
+    def epoch(self, gen: torch.Generator):
+        """Yield ``(inputs, targets)`` for every batch of one epoch."""
+        order = torch.randperm(self.x.shape[0], generator=gen, device=self.x.device) if self.shuffle else None
+        for lo, hi in zip(self.starts[:-1], self.starts[1:]):
+            if order is None:
+                yield self.x[lo:hi], self.target[lo:hi]
+                continue
+            idx = order[lo:hi]
+            xb = torch.index_select(self.x, 0, idx, out=self.x_buf[:hi - lo])
+            yb = xb if self.t_buf is None else torch.index_select(self.target, 0, idx, out=self.t_buf[:hi - lo])
+            yield xb, yb
