@@ -83,3 +83,13 @@ def test_fifty_thousand_points_stay_fast(tmp_path):
     assert hovered["values_table"]
     # generous bounds for a shared CI machine; a smooth page needs well under 100 ms
     assert ms["render"] < 400 and ms["hover"] < 5
+
+
+def test_screenshot_helper_writes_both_pictures(tiny_report, tmp_path):
+    from PIL import Image
+
+    from aekit.report.browser import screenshot
+
+    page, explorer = tmp_path / "page.png", tmp_path / "explorer.png"
+    assert screenshot(tiny_report, page, explorer_png=explorer) == []
+    assert Image.open(page).size[1] > Image.open(explorer).size[1] > 300  # the whole page, then the explorer

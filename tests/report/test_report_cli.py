@@ -41,9 +41,18 @@ def test_no_report_and_missing_run_info(tmp_path, capsys):
     assert "has no run.json" in err and "--data" in err
 
 
-def test_bad_max_points(run_dir, capsys):
-    assert main(["report", str(run_dir), "--max-points", "0"]) == 2
-    assert "--max-points must be a positive number" in capsys.readouterr().err
+@pytest.mark.parametrize("args, message", [
+    (["--max-points", "0"], "--max-points must be a positive number"),
+    (["--explorer-screenshot", "x.png"], "--explorer-screenshot goes with --screenshot"),
+])
+def test_bad_flags(run_dir, capsys, args, message):
+    assert main(["report", str(run_dir), *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_detector_flag_needs_a_detector(run_dir, capsys):
+    assert main(["report", str(run_dir), "--detector", str(run_dir / "model.safetensors")]) == 2
+    assert "holds a model without a threshold_, not an anomaly detector" in capsys.readouterr().err
 
 
 def test_progress_lines_when_not_a_terminal():
