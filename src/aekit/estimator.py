@@ -38,7 +38,8 @@ class AutoEncoder(TransformerMixin, BaseEstimator):
         Size of the code.
     hidden : tuple of int, default=(128, 64)
         Encoder widths, mirrored by the decoder. ``hidden=()`` with ``activation='linear'`` is the linear
-        autoencoder (PCA's subspace).
+        autoencoder (PCA's subspace). For 'conv' / 'conv_vae': the dense layers between the last feature map
+        and a dense code; for 'lstm': the sizes of the stacked LSTMs.
     decoder_hidden : tuple of int or None, default=None
         Decoder widths when they should not mirror ``hidden``.
     activation, latent_activation : str, default='relu', 'linear'
