@@ -37,7 +37,8 @@ def _training_row(runs: list) -> dict:
         "train_mse": _median([r["final"]["train_mse"] for r in ok]),
         "val_mse": _median([r["final"]["val_mse"] for r in ok]),
         "peak_rss_mb": _median([r["peak_rss_mb"] for r in ok]),
-        "other_load_max": max(r["other_load"] for r in runs), "runs": len(ok), "failed": len(runs) - len(ok),
+        "other_load_max": max(r["other_load"] for r in runs), "cpu_wait_max": max(r.get("cpu_wait", 0) for r in ok),
+        "runs": len(ok), "failed": len(runs) - len(ok),
         "n_train": ok[0]["n_train"], "versions": ok[0].get("versions"), "threads": ok[0].get("threads"),
         "reported_final_loss": _median([r["loss"][-1] for r in ok if r.get("loss")]),
         "reported_final_val_loss": _median([r["val_loss"][-1] for r in ok if r.get("val_loss")]),
@@ -60,6 +61,7 @@ def _gemm_summary(runs: list, model: str) -> dict | None:
                    "gflops": _median([b["gemms"][i]["gflops"] for b in ok])} for i, g in enumerate(first["gemms"])],
         "square_2048_gflops": _median([r["square_2048_gflops"] for r in runs if "error" not in r]),
         "threads": runs[0].get("threads") or {}, "other_load_max": max(r["other_load"] for r in runs),
+        "cpu_wait_max": max(r.get("cpu_wait", 0) for r in runs if "error" not in r),
     }
 
 
@@ -111,17 +113,18 @@ def _fmt(v, spec: str) -> str:
 
 def _training_table(model: str, rows: dict) -> list:
     lines = [f"### {model} model ({'784-32-784' if model == 'tutorial' else '784-128-64-32-64-128-784'})", "",
-             "| implementation | s/epoch | samples/s | x aekit | train BCE | val BCE | val MSE | peak RSS MB | other load |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| implementation | s/epoch | samples/s | x aekit | train BCE | val BCE | val MSE | peak RSS MB | CPU wait | other load |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for impl, row in rows.items():
         label = LABELS.get(impl, impl)
         if "error" in row:
-            lines.append(f"| {label} | failed: {row['error']} | | | | | | | |")
+            lines.append(f"| {label} | failed: {row['error']} | | | | | | | | |")
             continue
         lines.append(
             f"| {label} | {row['seconds_per_epoch']:.3f} | {row['samples_per_s']:,.0f} | "
             f"{_fmt(row.get('ratio_to_aekit'), '.2f')} | {row['train_bce']:.4f} | {row['val_bce']:.4f} | "
-            f"{row['val_mse']:.4f} | {row['peak_rss_mb']:.0f} | {row['other_load_max']:.0%} |")
+            f"{row['val_mse']:.4f} | {row['peak_rss_mb']:.0f} | {row['cpu_wait_max']:.0%} | "
+            f"{row['other_load_max']:.0%} |")
     return lines + [""]
 
 
@@ -132,7 +135,7 @@ def _limits(model: str, g: dict) -> list:
         f"({g['train_flops_issue'] / 1e9:.1f} counting the first layer's input gradient, which no framework "
         f"computes) + {g['val_flops'] / 1e9:.1f} GFLOP validation; GEMM-bound epoch {g['epoch_seconds']:.3f} s "
         f"(training {g['train_seconds']:.3f} s at {g['train_gflops']:.1f} GFLOP/s); "
-        f"aekit reaches {_fmt(g.get('aekit_fraction'), '.0%')} of it.",
+        f"aekit reaches {_fmt(g.get('aekit_fraction'), '.0%')} of it (CPU wait {g['cpu_wait_max']:.0%}).",
         f"  - GFLOP/s per GEMM (M x K x N): {shapes}",
     ]
 
@@ -156,7 +159,8 @@ def render(result: dict) -> str:
         ss, tr = sc["score_samples"], sc["transform"]
         lines.append(f"- scoring {model}, {sc['rows']:,} rows ({sc['array_mb']:.0f} MB): score_samples "
                      f"{ss['seconds']:.2f} s = {ss['rows_per_s']:,.0f} rows/s, {ss['ratio_to_bound']:.2f}x the GEMM "
-                     f"bound ({ss['bound_seconds']:.2f} s); transform {tr['seconds']:.2f} s = "
+                     f"bound ({ss['bound_seconds']:.2f} s; first call {ss.get('first_call', float('nan')):.2f} s); "
+                     f"transform {tr['seconds']:.2f} s = "
                      f"{tr['rows_per_s']:,.0f} rows/s, {tr['ratio_to_bound']:.2f}x its bound.")
     for model, mem in s["memory"].items():
         lines.append(f"- memory {model}: training on {mem['n_train']:,} x 784 float32 ({mem['array_mb']:.0f} MB): "

@@ -41,12 +41,13 @@ def main() -> None:
     est = make_estimator(args["model"], args["epochs"], validation_data=x_val, seed=args["seed"])
     clock = common.Clock()
     est.fit(x_train)
-    fit_seconds = clock.lap()
+    fit_seconds, cpu_wait = clock.lap(), clock.cpu_wait()
     peak = common.peak_rss_mb()
     history = est.history_
     final = common.final_losses(reconstructor(est), x_train, x_val)
     common.emit("aekit", args, n_train=len(x_train), n_val=len(x_val), seconds=list(history["seconds"]),
-                fit_seconds=fit_seconds, loss=list(history["loss"]), val_loss=list(history.get("val_loss", [])),
+                fit_seconds=fit_seconds, cpu_wait=cpu_wait, loss=list(history["loss"]),
+                val_loss=list(history.get("val_loss", [])),
                 peak_rss_mb=peak, final=final,
                 versions={"aekit": getattr(aekit, "__version__", "?"), "torch": torch.__version__},
                 threads={"torch": torch.get_num_threads()})

@@ -127,16 +127,42 @@ def final_losses(reconstruct, x_train: np.ndarray, x_val: np.ndarray) -> dict:
     return {"train_bce": train["bce"], "val_bce": val["bce"], "train_mse": train["mse"], "val_mse": val["mse"]}
 
 
+def _queue_wait_ns() -> dict:
+    """Nanoseconds each of this process' threads has spent runnable but waiting for a CPU (schedstat)."""
+    waits = {}
+    try:
+        for tid in os.listdir("/proc/self/task"):
+            try:
+                with open(f"/proc/self/task/{tid}/schedstat") as f:
+                    waits[tid] = int(f.read().split()[1])
+            except (OSError, IndexError, ValueError):
+                pass
+    except OSError:
+        pass
+    return waits
+
+
 class Clock:
-    """perf_counter marks: ``lap()`` returns seconds since the previous mark."""
+    """perf_counter marks: ``lap()`` returns seconds since the previous mark.
+
+    It also watches contention: ``cpu_wait()`` is the time this process' threads spent ready to run but
+    waiting for a CPU since the clock started, per second of wall time (0 on an idle machine; threads that
+    ended meanwhile are not counted).
+    """
 
     def __init__(self):
-        self.t = time.perf_counter()
+        self.t = self.start = time.perf_counter()
+        self._waits = _queue_wait_ns()
 
     def lap(self) -> float:
         now = time.perf_counter()
         dt, self.t = now - self.t, now
         return dt
+
+    def cpu_wait(self) -> float:
+        now = _queue_wait_ns()
+        waited = sum(v - self._waits.get(tid, 0) for tid, v in now.items()) / 1e9
+        return waited / max(1e-9, time.perf_counter() - self.start)
 
 
 def emit(impl: str, args: dict, **fields) -> None:

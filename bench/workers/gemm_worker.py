@@ -101,10 +101,12 @@ def training_bound(model: str, n_train: int, n_val: int) -> dict:
 def main() -> None:
     args = common.parse_args()
     n_train, n_val = args.get("n_train") or 60_000, args.get("n_val") or 10_000
+    clock = common.Clock()
     square = timed([("forward", 0, 2048, 2048, 2048)])[0]
     bounds = {m: training_bound(m, n_train, n_val) for m in args.get("models", list(common.MODELS))}
     common.emit("gemm", args, threads={"torch": torch.get_num_threads()}, versions={"torch": torch.__version__},
-                mkl=torch.backends.mkl.is_available(), square_2048_gflops=square["gflops"], bounds=bounds)
+                mkl=torch.backends.mkl.is_available(), square_2048_gflops=square["gflops"], bounds=bounds,
+                cpu_wait=clock.cpu_wait())
 
 
 if __name__ == "__main__":

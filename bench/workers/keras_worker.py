@@ -60,7 +60,7 @@ def main() -> None:
     clock = common.Clock()
     history = autoencoder.fit(x_train, x_train, epochs=args["epochs"], batch_size=256, shuffle=True,
                               validation_data=(x_test, x_test), verbose=0, callbacks=[timer])
-    fit_seconds = clock.lap()
+    fit_seconds, cpu_wait = clock.lap(), clock.cpu_wait()
     peak = common.peak_rss_mb()
     losses = common.final_losses(lambda xb: autoencoder.predict(xb, batch_size=5000, verbose=0),
                                  x_train, x_test)
@@ -79,7 +79,7 @@ def main() -> None:
         threads = {"jax_devices": [str(d) for d in jax.devices()]}
     impl = {"tensorflow": "keras-tf", "jax": "keras-jax"}[backend] + ("-xla" if args.get("jit_compile") else "")
     common.emit(impl, args, n_train=len(x_train), n_val=len(x_test), seconds=timer.seconds,
-                train_seconds=timer.train_seconds, fit_seconds=fit_seconds,
+                train_seconds=timer.train_seconds, fit_seconds=fit_seconds, cpu_wait=cpu_wait,
                 loss=history.history["loss"], val_loss=history.history["val_loss"], peak_rss_mb=peak,
                 final=losses, versions=versions, threads=threads,
                 jit_compile=str(getattr(autoencoder, "jit_compile", None)))

@@ -26,12 +26,12 @@ def main() -> None:
         t0 = time.perf_counter()
         pca = PCA(n_components=common.MODELS[args["model"]]["latent"], random_state=args["seed"]).fit(x_train)
         seconds.append(time.perf_counter() - t0)
-    fit_seconds = clock.lap()
+    fit_seconds, cpu_wait = clock.lap(), clock.cpu_wait()
     peak = common.peak_rss_mb()
     final = common.final_losses(lambda xb: pca.inverse_transform(pca.transform(xb)), x_train, x_val)
     pools = [{"api": p["internal_api"], "threads": p["num_threads"]} for p in threadpool_info()]
     common.emit("pca", args, n_train=len(x_train), n_val=len(x_val), seconds=seconds, fit_seconds=fit_seconds,
-                loss=[], val_loss=[], peak_rss_mb=peak, final=final,
+                cpu_wait=cpu_wait, loss=[], val_loss=[], peak_rss_mb=peak, final=final,
                 versions={"scikit-learn": sklearn.__version__}, threads={"blas": pools},
                 svd_solver=pca._fit_svd_solver, explained_variance=float(pca.explained_variance_ratio_.sum()))
 

@@ -75,7 +75,7 @@ def main() -> None:
     )
     clock = common.Clock()
     est.fit(x_train)  # fit also scores the training set afterwards (decision_scores_): outside the epochs
-    fit_seconds = clock.lap()
+    fit_seconds, cpu_wait = clock.lap(), clock.cpu_wait()
     peak = common.peak_rss_mb()
     est.model.eval()
 
@@ -85,7 +85,7 @@ def main() -> None:
 
     losses = common.final_losses(reconstruct, x_train, x_val)
     common.emit("pyod", args, n_train=len(x_train), n_val=len(x_val), seconds=est.seconds,
-                train_seconds=est.train_seconds, fit_seconds=fit_seconds, loss=est.loss,
+                train_seconds=est.train_seconds, fit_seconds=fit_seconds, cpu_wait=cpu_wait, loss=est.loss,
                 val_loss=est.val_loss, loss_name="mse", peak_rss_mb=peak, final=losses,
                 versions={"pyod": pyod.__version__, "torch": torch.__version__},
                 threads={"torch": torch.get_num_threads()})

@@ -57,7 +57,7 @@ def main() -> None:
         train_seconds.append(t_train - t0)
         losses.append(running / len(x_train))
         val_losses.append(val_running / len(x_val))
-    fit_seconds = clock.lap()
+    fit_seconds, cpu_wait = clock.lap(), clock.cpu_wait()
     peak = common.peak_rss_mb()
 
     def reconstruct(xb):
@@ -66,7 +66,7 @@ def main() -> None:
 
     final = common.final_losses(reconstruct, x_train, x_val)
     common.emit("torch-dataloader", args, n_train=len(x_train), n_val=len(x_val), seconds=seconds,
-                train_seconds=train_seconds, fit_seconds=fit_seconds, loss=losses, val_loss=val_losses,
+                train_seconds=train_seconds, fit_seconds=fit_seconds, cpu_wait=cpu_wait, loss=losses, val_loss=val_losses,
                 peak_rss_mb=peak, final=final, versions={"torch": torch.__version__},
                 threads={"torch": torch.get_num_threads()})
 
