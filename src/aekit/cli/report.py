@@ -19,18 +19,18 @@ def register(sub) -> None:
                     "reconstruction error, the worst samples and a comparison with PCA. It opens from disk and "
                     "fetches nothing.")
     p.add_argument("run_dir", metavar="RUN_DIR", type=Path, help="folder written by aekit train, or a model file")
-    p.add_argument("-o", "--output", type=Path, default=None, help="HTML file to write (default RUN_DIR/report.html)")
+    p.add_argument("-o", "--output", type=Path, default=None, metavar="HTML", help="HTML file to write (default RUN_DIR/report.html)")
     p.add_argument("--data", default=None, help="data to evaluate on (default: the data named in RUN_DIR/run.json)")
-    p.add_argument("--data-dir", type=Path, default=None, help="folder holding the files of a built-in dataset")
-    p.add_argument("--detector", type=Path, default=None,
+    p.add_argument("--data-dir", type=Path, default=None, metavar="DIR", help="folder holding the files of a built-in dataset")
+    p.add_argument("--detector", type=Path, default=None, metavar="MODEL",
                    help="a saved anomaly detector whose scores and threshold to show (default RUN_DIR/detector.safetensors)")
-    p.add_argument("--max-points", type=int, default=20000, help="samples evaluated and shown (default 20000)")
+    p.add_argument("--max-points", type=int, default=20000, metavar="N", help="samples evaluated and shown (default 20000)")
     p.add_argument("--no-explorer", action="store_true", help="leave out the interactive latent explorer")
     p.add_argument("--decode-grid", action="store_true",
                    help="let clicks decode latent points for any model (default: variational models only)")
-    p.add_argument("--screenshot", type=Path, default=None,
+    p.add_argument("--screenshot", type=Path, default=None, metavar="PNG",
                    help="also save a PNG of the report as headless Chromium shows it (needs aekit[browser] and chromium)")
-    p.add_argument("--explorer-screenshot", type=Path, default=None,
+    p.add_argument("--explorer-screenshot", type=Path, default=None, metavar="PNG",
                    help="with --screenshot: also save the explorer alone, after hovering a point (PNG)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress and no summary")
     p.set_defaults(func=run)
