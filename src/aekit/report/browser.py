@@ -121,9 +121,22 @@ class ReportPage:
         }""", selector)
 
 
+class Browser:
+    """A headless Chromium with a fresh profile; ``open(path)`` loads a report from disk in a new page."""
+
+    def __init__(self, context):
+        self.context = context
+
+    def open(self, path) -> ReportPage:
+        page = self.context.new_page()
+        report = ReportPage(page)
+        page.goto(Path(path).resolve().as_uri(), wait_until="load")
+        return report
+
+
 @contextlib.contextmanager
-def open_report(path, width: int = 1280, height: int = 900, chromium: Optional[str] = None):
-    """Open the report at ``path`` (from disk) in headless Chromium with a fresh profile; yields a ReportPage."""
+def browser(width: int = 1280, height: int = 900, chromium: Optional[str] = None):
+    """Start headless Chromium (the system's; never a downloaded one) with a fresh profile; yields a Browser."""
     from playwright.sync_api import sync_playwright
 
     chromium = chromium or find_chromium()
@@ -134,18 +147,28 @@ def open_report(path, width: int = 1280, height: int = 900, chromium: Optional[s
             profile, executable_path=chromium, headless=True, args=LAUNCH_ARGS,
             viewport={"width": width, "height": height}, device_scale_factor=1)
         try:
-            page = context.pages[0] if context.pages else context.new_page()
-            report = ReportPage(page)
-            page.goto(Path(path).resolve().as_uri(), wait_until="load")
-            yield report
+            yield Browser(context)
         finally:
             context.close()
 
 
-def screenshot(report_path, png_path, explorer_png: Optional[str] = None, full_page: bool = True) -> list:
+@contextlib.contextmanager
+def open_report(path, width: int = 1280, height: int = 900, chromium: Optional[str] = None):
+    """Open the report at ``path`` (from disk) in a browser of its own; yields a ReportPage."""
+    with browser(width, height, chromium) as b:
+        yield b.open(path)
+
+
+def screenshot(report_path, png_path, explorer_png: Optional[str] = None, full_page: bool = True,
+               using: Optional[Browser] = None) -> list:
     """Screenshot the whole report (after hovering a point, and click-decoding when it can) to ``png_path``;
-    ``explorer_png`` also saves the explorer alone. Returns the problems seen (console errors...)."""
-    with open_report(report_path) as r:
+    ``explorer_png`` also saves the explorer alone. ``using`` reuses a running Browser. Returns the problems
+    seen (console errors, page errors, network requests)."""
+    if using is None:
+        with browser() as b:
+            return screenshot(report_path, png_path, explorer_png, full_page, using=b)
+    r = using.open(report_path)
+    try:
         has_explorer = r.page.locator(".aekit-explorer").count() > 0
         if has_explorer:
             r.wait_explorer()
@@ -156,3 +179,5 @@ def screenshot(report_path, png_path, explorer_png: Optional[str] = None, full_p
         if explorer_png and has_explorer:
             r.page.locator(".aekit-explorer").first.screenshot(path=str(explorer_png))
         return list(r.problems)
+    finally:
+        r.page.close()
