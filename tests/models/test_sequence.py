@@ -59,5 +59,7 @@ def test_sequence_config_errors(kwargs, match):
 def test_lstm_needs_a_layer_and_windows_need_3d_input():
     with pytest.raises(ValueError, match="the lstm kind needs at least one LSTM layer"):
         create_model("lstm", input_shape=(8, 2), hidden=())
+    with pytest.raises(ValueError, match="the conv1d kind needs at least one convolution"):
+        create_model("conv1d", input_shape=(8, 2), filters=())
     with pytest.raises(DataError, match=r"Expected 3D array for X, got 2D array"):
         AutoEncoder(kind="lstm", epochs=1).fit(np.zeros((20, 3)))
