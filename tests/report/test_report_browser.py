@@ -8,15 +8,17 @@ import pytest
 
 from aekit.report.browser import browser, unavailable
 
+WHY_NOT = unavailable()
+REQUIRED = bool(os.environ.get("AEKIT_REQUIRE_BROWSER"))
+# skip before any fixture builds a report; when required, the chromium fixture fails instead
+pytestmark = pytest.mark.skipif(bool(WHY_NOT) and not REQUIRED, reason=str(WHY_NOT))
+
 
 @pytest.fixture(scope="module")
 def chromium():
     """One headless Chromium for the module (starting it is the slow part); each test opens its own pages."""
-    why = unavailable()
-    if why:
-        if os.environ.get("AEKIT_REQUIRE_BROWSER"):
-            pytest.fail(f"AEKIT_REQUIRE_BROWSER is set, but {why}")
-        pytest.skip(why)
+    if WHY_NOT:
+        pytest.fail(f"AEKIT_REQUIRE_BROWSER is set, but {WHY_NOT}")
     with browser() as b:
         yield b
 
