@@ -34,7 +34,7 @@ def tiled(x: np.ndarray, rows: int) -> np.ndarray:
 def median_seconds(fn, repeats: int) -> tuple:
     """Median of ``repeats`` timed calls after one untimed warm-up call (returned as the last item).
 
-    The first call on a fresh 3 GB array was about twice as slow here (probably fresh pages for the outputs
+    The first call on a fresh 3 GB array was about twice as slow here (probably faulting in fresh pages
     for the outputs); later calls reuse that memory.
     """
     t0 = time.perf_counter()
