@@ -221,12 +221,16 @@ def plot_pca_comparison(rows: Sequence[dict], metric: str = "reconstruction_mse"
 
 
 def plot_score_histogram(scores: np.ndarray, labels: Optional[np.ndarray] = None, threshold: Optional[float] = None,
-                         ax=None, bins: int = 50, title: str = "Anomaly scores"):
+                         ax=None, bins: int = 50, title: str = "Anomaly scores", log: bool = False):
     """Histogram of anomaly scores (higher = more anomalous), split by 0/1 labels (1 = outlier) when given,
-    with the detector's threshold as a vertical line."""
+    with the detector's threshold as a vertical line. ``log=True`` uses a log axis (positive scores only)."""
     ax = _axes(ax, figsize=(6, 3.5))
     scores = np.asarray(scores, dtype=float)
-    edges = np.histogram_bin_edges(scores, bins=bins)
+    if log:
+        edges = np.geomspace(scores.min(), scores.max(), bins + 1)
+        ax.set_xscale("log")
+    else:
+        edges = np.histogram_bin_edges(scores, bins=bins)
     if labels is None:
         ax.hist(scores, bins=edges, alpha=0.7, label="samples")
     else:

@@ -5,7 +5,8 @@ from aekit import plots
 
 def test_application_plots_return_their_axes():
     rng = np.random.default_rng(0)
-    ax = plots.plot_score_histogram(rng.random(50), (rng.random(50) > 0.8).astype(int), threshold=0.5)
+    ax = plots.plot_score_histogram(rng.random(50) + 0.1, (rng.random(50) > 0.8).astype(int), threshold=0.5, log=True)
+    assert ax.get_xscale() == "log"
     assert ax.get_xlabel() == "anomaly score"
     rows = [{"method": m, "bits_per_sample": b, "psnr": 10 + b / 10} for m in ("a", "b") for b in (16, 64)]
     ax = plots.plot_rate_distortion(rows)
