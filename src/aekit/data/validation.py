@@ -24,7 +24,8 @@ def _non_numeric_column(X) -> Optional[str]:
     if columns is None or dtypes is None:
         return None
     for name, dtype in zip(columns, dtypes):
-        if not (np.issubdtype(np.dtype(dtype), np.number) or np.dtype(dtype) == bool):
+        # numpy and pandas extension dtypes (Int64, string...) both say their kind
+        if getattr(dtype, "kind", "O") not in "biuf":
             return str(name)
     return None
 
