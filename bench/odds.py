@@ -178,22 +178,33 @@ def run(sets, seeds, methods, out_dir: str) -> dict:
 
 
 def summary_table(report: dict, metric: str) -> str:
-    """Markdown: one row per set (mean over seeds), one column per method, the best in bold; then the mean."""
+    """Markdown: one row per set (mean over seeds), one column per method, the best in bold; then the means.
+
+    A method whose scores were not finite on a set (PyOD's PCA divides by the zero variance of constant
+    features) shows 'fails' there; the means are then given over all sets (without it) and over the sets
+    where every method ran.
+    """
     methods, sets = report["methods"], report["sets"]
     table = {(r["set"], r["method"]): [] for r in report["results"]}
     for r in report["results"]:
         table[(r["set"], r["method"])].append(r[metric])
     means = {k: float(np.mean(v)) for k, v in table.items()}
-    lines = ["| set | " + " | ".join(LABELS[m] for m in methods) + " |",
-             "|---|" + "---:|" * len(methods)]
-    for name in sets + ["**mean**"]:
-        if name == "**mean**":
-            values = [float(np.mean([means[(s, m)] for s in sets])) for m in methods]
-        else:
-            values = [means[(name, m)] for m in methods]
-        best = max(values)
-        cells = [f"**{v:.3f}**" if v == best else f"{v:.3f}" for v in values]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    complete = [s for s in sets if all(np.isfinite(means[(s, m)]) for m in methods)]
+
+    def row(name, values, digits=3):
+        finite = [v for v in values if np.isfinite(v)]
+        best = max(finite) if finite else None
+        cells = ["fails" if not np.isfinite(v) else (f"**{v:.{digits}f}**" if v == best else f"{v:.{digits}f}")
+                 for v in values]
+        return f"| {name} | " + " | ".join(cells) + " |"
+
+    lines = ["| set | " + " | ".join(LABELS[m] for m in methods) + " |", "|---|" + "---:|" * len(methods)]
+    lines += [row(name, [means[(name, m)] for m in methods]) for name in sets]
+    all_sets = [float(np.mean([means[(s, m)] for s in sets])) for m in methods]
+    lines.append(row(f"**mean, {len(sets)} sets**", all_sets, 4))
+    if len(complete) < len(sets):
+        lines.append(row(f"**mean, the {len(complete)} sets where every method ran**",
+                         [float(np.mean([means[(s, m)] for s in complete])) for m in methods], 4))
     return "\n".join(lines)
 
 
@@ -205,8 +216,11 @@ def why(sets, seeds) -> str:
     from aekit.applications.anomaly import _codes_and_residuals
 
     one_thread()
+    from scipy.spatial.distance import cdist
+
     parts = ("PCA recon. error (k)", "PCA Mahalanobis, top k", "PCA Mahalanobis, rest", "PCA Mahalanobis, all",
-             "aekit recon. error", "aekit residual term", "aekit code term", "aekit joint (default)")
+             "PyOD PCA's formula", "distance from the mean", "aekit recon. error", "aekit residual term",
+             "aekit code term", "aekit joint (default)")
     table = {}
     for name in sets:
         X, y = load_set(name)
@@ -219,8 +233,11 @@ def why(sets, seeds) -> str:
             codes, resid = _codes_and_residuals(det.autoencoder_, X_te)
             em = det.error_model_
             recon = PCA(k, random_state=seed).fit(X_tr)
+            # PyOD's PCA (weighted, all components): sum_j ||x - v_j|| / explained_variance_ratio_j
+            pyod_like = (cdist(X_te, pca.components_) / pca.explained_variance_ratio_).sum(1)
             scores = [np.square(recon.inverse_transform(recon.transform(X_te)) - X_te).mean(1),
-                      proj[:, :k].sum(1), proj[:, k:].sum(1), proj.sum(1), np.square(resid).mean(1),
+                      proj[:, :k].sum(1), proj[:, k:].sum(1), proj.sum(1), pyod_like, np.linalg.norm(X_te, axis=1),
+                      np.square(resid).mean(1),
                       em._mahalanobis("residual", resid), em._mahalanobis("code", codes), -det.score_samples(X_te)]
             for part, sc in zip(parts, scores):
                 table.setdefault((name, part), []).append(metrics(y_te, sc)["roc_auc"])
@@ -228,6 +245,31 @@ def why(sets, seeds) -> str:
     for part in parts:
         lines.append(f"| {part} | " + " | ".join(f"{np.mean(table[(s, part)]):.3f}" for s in sets) + " |")
     return "\n".join(lines)
+
+
+def seed_spread(report: dict, metric: str) -> str:
+    """Markdown: per method, the mean over sets for each seed, and their mean and standard deviation."""
+    methods, sets, seeds = report["methods"], report["sets"], report["seeds"]
+    value = {(r["set"], r["seed"], r["method"]): r[metric] for r in report["results"]}
+    lines = ["| method | " + " | ".join(f"seed {s}" for s in seeds) + " | mean | sd over seeds |",
+             "|---|" + "---:|" * (len(seeds) + 2)]
+    for m in methods:
+        per_seed = [float(np.mean([value[(name, seed, m)] for name in sets])) for seed in seeds]
+        if not np.all(np.isfinite(per_seed)):
+            lines.append(f"| {LABELS[m]} | " + " | ".join("fails" for _ in range(len(seeds) + 2)) + " |")
+            continue
+        lines.append(f"| {LABELS[m]} | " + " | ".join(f"{v:.4f}" for v in per_seed)
+                     + f" | {np.mean(per_seed):.4f} | {np.std(per_seed, ddof=1) if len(seeds) > 1 else 0:.4f} |")
+    return "\n".join(lines)
+
+
+def write_tables(report: dict, out_dir: str) -> str:
+    md = (f"ROC-AUC (mean of {len(report['seeds'])} seeds)\n\n{summary_table(report, 'roc_auc')}\n\n"
+          f"Average precision\n\n{summary_table(report, 'ap')}\n\n"
+          f"ROC-AUC, mean over the sets, per seed\n\n{seed_spread(report, 'roc_auc')}\n")
+    with open(os.path.join(out_dir, "odds.md"), "w") as f:
+        f.write(md)
+    return md
 
 
 def main(argv=None) -> None:
@@ -238,11 +280,15 @@ def main(argv=None) -> None:
     p.add_argument("--out", default=os.path.join(BENCH, "out"))
     p.add_argument("--why", action="store_true",
                    help="instead of the benchmark: ROC-AUC of each part of the PCA and aekit scores on --sets")
+    p.add_argument("--tables", action="store_true", help="only rewrite odds.md from the odds.json of --out")
     p.add_argument("--worker", metavar="DIR", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     methods = [m for m in args.methods.split(",") if m]
     if args.worker:
         return worker(args.worker, methods)
+    if args.tables:
+        with open(os.path.join(args.out, "odds.json")) as f:
+            return print(write_tables(json.load(f), args.out))
     if args.why:
         table = why([s for s in args.sets.split(",") if s], [int(s) for s in args.seeds.split(",")])
         with open(os.path.join(args.out, "odds-why.md"), "w") as f:
@@ -259,11 +305,7 @@ def main(argv=None) -> None:
                   python=platform.python_version(), cpu_count=os.cpu_count())
     with open(os.path.join(args.out, "odds.json"), "w") as f:
         json.dump(report, f, indent=1)
-    md = (f"ROC-AUC (mean of {len(report['seeds'])} seeds)\n\n{summary_table(report, 'roc_auc')}\n\n"
-          f"Average precision\n\n{summary_table(report, 'ap')}\n")
-    with open(os.path.join(args.out, "odds.md"), "w") as f:
-        f.write(md)
-    print(md)
+    print(write_tables(report, args.out))
     print(f"{report['seconds']:.0f} s in all")
 
 

@@ -3,6 +3,7 @@
     .venv/bin/python bench/odds_explore.py A     # code size n_features // 4 (the default)
     .venv/bin/python bench/odds_explore.py B     # code size round(sqrt(n_features))
     .venv/bin/python bench/odds_explore.py iforest
+    .venv/bin/python bench/odds_explore.py combine   # ways to add the two terms, on AnomalyDetector itself
 
 One autoencoder fit per set and seed, several scores from the same fit; prints the mean ROC-AUC of each.
 An exploration script kept as it was run, not library code.
@@ -87,8 +88,47 @@ def iforest(seeds):
             s = -IsolationForest(random_state=seed, n_jobs=1).fit(Xtr).score_samples(Xte)
             res.setdefault(name, []).append(roc_auc_score(yte, s))
     m = {n: round(np.mean(v), 3) for n, v in res.items()}; print("iforest", np.mean(list(m.values())), m)
-if __name__ == "__main__":  # python bench/odds_explore.py A|B|iforest [sets]
+def combine():
+    """Rules for adding the residual and code terms of the detector as built (`odds_explore.py combine`)."""
+    from aekit import AnomalyDetector
+    from aekit.applications.anomaly import _codes_and_residuals
+    res = {}
+    for p in sorted(glob.glob('/work/shared/data/odds/*.mat')):
+        name = os.path.basename(p)[:-4]
+        d = scipy.io.loadmat(p); X = np.asarray(d['X'], float); y = d['y'].ravel().astype(int)
+        for seed in (100, 101):
+            Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.4, random_state=seed, stratify=y)
+            sc = StandardScaler().fit(Xtr); Xtr = sc.transform(Xtr).astype(np.float32); Xte = sc.transform(Xte).astype(np.float32)
+            det = AnomalyDetector(random_state=seed).fit(Xtr)
+            em = det.error_model_
+            n = len(Xtr); order = np.random.default_rng(seed).permutation(n); ncal = int(round(0.2 * n)); tr = np.sort(order[ncal:])
+            ztr, rtr = _codes_and_residuals(det.autoencoder_, Xtr[tr]); zte, rte = _codes_and_residuals(det.autoencoder_, Xte)
+            R_tr, C_tr = em._mahalanobis("residual", rtr), em._mahalanobis("code", ztr)
+            R, C = em._mahalanobis("residual", rte), em._mahalanobis("code", zte)
+            q = lambda a, v: np.quantile(a, v)
+            s = {
+                "median_sum": R / np.median(R_tr) + C / np.median(C_tr),
+                "q90_sum": R / q(R_tr, .9) + C / q(C_tr, .9),
+                "q99_sum": R / q(R_tr, .99) + C / q(C_tr, .99),
+                "max_median": np.maximum(R / np.median(R_tr), C / np.median(C_tr)),
+                "max_q99": np.maximum(R / q(R_tr, .99), C / q(C_tr, .99)),
+                "logsum": np.log(R / np.median(R_tr)) + np.log(C / np.median(C_tr)),
+                "zsum": (R - R_tr.mean()) / R_tr.std() + (C - C_tr.mean()) / C_tr.std(),
+                "sqrt_zsum": (np.sqrt(R) - np.sqrt(R_tr).mean()) / np.sqrt(R_tr).std() + (np.sqrt(C) - np.sqrt(C_tr).mean()) / np.sqrt(C_tr).std(),
+                "residual": R, "code": C,
+            }
+            for k, v in s.items():
+                res.setdefault(k, {}).setdefault(name, []).append(roc_auc_score(yte, v))
+            print(name, seed, {k: round(v[name][-1], 3) for k, v in res.items()}, flush=True)
+    for k, per in res.items():
+        m = {n: np.mean(v) for n, v in per.items()}
+        print(k, round(np.mean(list(m.values())), 4), {n: round(v, 3) for n, v in m.items()})
+
+
+if __name__ == "__main__":  # python bench/odds_explore.py A|B|iforest|combine [sets]
     if sys.argv[1] == "iforest":
         iforest([100, 101])
+    elif sys.argv[1] == "combine":
+        combine()
     else:
         run(sys.argv[1], [100, 101], sys.argv[2].split(",") if len(sys.argv) > 2 else None)

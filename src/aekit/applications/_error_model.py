@@ -8,8 +8,8 @@ was trained in). Plain reconstruction error, ``mean(r**2)``, misses two kinds of
 - residuals that are small in absolute terms but large in a direction where normal residuals are tiny
   (correlated features that normally cancel): a Mahalanobis distance of ``r`` catches these.
 
-For a linear autoencoder the two together are the Mahalanobis distance of ``x`` split along PCA's
-subspace and its complement, which is what PyOD's PCA detector computes. Both covariances are
+For a linear autoencoder the two are the Mahalanobis distances of ``x`` within PCA's subspace and in its
+complement (the major- and minor-component scores of Shyu et al.'s 2003 PCA detector). Both covariances are
 Ledoit-Wolf shrinkage estimates, so they stay well conditioned with few samples and many features.
 Each term is divided by its median on the training data, so neither dominates by its scale.
 """
