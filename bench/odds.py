@@ -19,7 +19,8 @@ Methods, each with its library's default settings and ``random_state=seed``:
   default code (``max(2, n_features // 4)``).
 
 Every process uses one CPU thread (the benchmark machine is shared). Results go to ``bench/out/odds.json``
-and a Markdown table to ``bench/out/odds.md``. This file imports neither aekit nor PyOD at the top, so the
+and a Markdown table to ``bench/out/odds.md`` (``--tables`` rewrites it from odds.json). ``--why`` instead
+measures each part of the PCA and aekit scores on ``--sets`` (docs/benchmarks.md, "Where PCA wins"). This file imports neither aekit nor PyOD at the top, so the
 worker runs in PyOD's environment.
 """
 from __future__ import annotations

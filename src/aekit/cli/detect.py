@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from ..exceptions import ModelFileError
-from ._common import load_model, write_csv
+from ._common import load_model, model_input, write_csv
 
 
 def register(sub) -> None:
@@ -92,7 +92,7 @@ def run_detect(args) -> None:
     if args.output.suffix.lower() != ".csv":
         raise ValueError(f"cannot write {str(args.output)!r}: detect writes a .csv file")
     dataset = load_dataset(args.data, data_dir=args.data_dir)
-    X = dataset.X
+    X = model_input(dataset, det)  # flat rows, or images for a convolutional detector
     scores = det.score_samples(X)
     labels = np.where(scores < det.threshold_, -1, 1)
     pvalues = det.pvalues(X) if det.n_calibration_ else np.full(len(X), np.nan)
