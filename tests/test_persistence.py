@@ -119,3 +119,12 @@ def test_corrupt_header_json(fitted, tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(ModelFileError):
         aekit.load(path)
+
+
+def test_saved_files_get_the_usual_permissions(fitted, tmp_path):
+    import os
+
+    path = fitted.save(tmp_path / "m.safetensors")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask

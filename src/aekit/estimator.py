@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Optional
 
 import numpy as np
 import torch
@@ -12,22 +11,21 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from . import persistence
 from .data.corruption import make_corruption
 from .data.scaling import Scaler, resolve_scaling
+from ._generative import GenerativeMixin
+from ._model_files import ModelFileMixin
+from .data.prepare import resolve_output, split_validation
 from .data.validation import check_array, check_n_features, check_random_state_int, feature_names_of
 from .exceptions import DataError, NotFittedError
 from .models import model_class
 from .models.penalties import make_penalties
 from .training import ProgressBar, TrainConfig, Trainer
 from .training.callbacks import KLWarmup
+from .training.device import resolve_device
 
 logger = logging.getLogger(__name__)
 
-#: estimator parameters that only exist while fitting and never go into a model file
-_DATA_PARAMS = ("validation_data",)
-_TUPLE_PARAMS = ("hidden", "decoder_hidden", "filters")
-
-
 @persistence.loadable
-class AutoEncoder(TransformerMixin, BaseEstimator):
+class AutoEncoder(ModelFileMixin, GenerativeMixin, TransformerMixin, BaseEstimator):
     """An autoencoder of any registered kind, trained by aekit's one loop.
 
     Parameters
@@ -175,13 +173,15 @@ class AutoEncoder(TransformerMixin, BaseEstimator):
                 raise DataError(f"the target y has shape {target.shape}, but X has shape {X_arr.shape}; "
                                 "fit(X, Y) trains X -> Y and needs them alike")
         names = feature_names_of(X)
-        device = self._resolve_device()
+        device = resolve_device(self.device)
         seed = check_random_state_int(self.random_state)
         scaler = Scaler.fit(resolve_scaling(self.scaling, X_arr), X_arr)
         Xs = scaler.transform(X_arr)
         Ts = scaler.transform(target) if target is not None else None
-        X_tr, T_tr, X_val, T_val = self._split_validation(Xs, Ts, scaler, cls, seed)
-        output_activation, loss = self._resolve_output(T_tr if T_tr is not None else X_tr)
+        X_tr, T_tr, X_val, T_val = split_validation(Xs, Ts, self.validation_data, self.validation_split, scaler,
+                                                    cls.sample_ranks, seed)
+        output_activation, loss = resolve_output(self.output_activation, self.loss,
+                                                 T_tr if T_tr is not None else X_tr)
         model_cfg = self._model_config(cls, X_arr.shape[1:], output_activation, loss)
         train_cfg = TrainConfig(epochs=self.epochs, batch_size=self.batch_size,
                                 learning_rate=self.learning_rate, optimizer=self.optimizer,
@@ -214,51 +214,6 @@ class AutoEncoder(TransformerMixin, BaseEstimator):
             del self.feature_names_in_
         self.device_ = device
         return self
-
-    def _resolve_device(self) -> str:
-        if self.device == "auto":
-            return "cuda" if torch.cuda.is_available() else "cpu"
-        if str(self.device).startswith("cuda") and not torch.cuda.is_available():
-            raise ValueError(f"device={self.device!r} but no CUDA device is available; use device='cpu' or 'auto'")
-        if self.device not in ("cpu",) and not str(self.device).startswith("cuda"):
-            raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}")
-        return str(self.device)
-
-    def _split_validation(self, Xs, Ts, scaler, cls, seed):
-        if self.validation_data is not None:
-            vd = self.validation_data
-            x_val, t_val = (vd if isinstance(vd, tuple) and len(vd) == 2 else (vd, None))
-            x_val = check_array(x_val, name="validation_data", sample_ranks=cls.sample_ranks)
-            check_n_features(x_val, Xs.shape[1:], name="validation_data")
-            t_val = None if t_val is None else scaler.transform(
-                check_array(t_val, name="validation target", sample_ranks=cls.sample_ranks))
-            return Xs, Ts, scaler.transform(x_val), t_val
-        split = float(self.validation_split)
-        if not 0.0 <= split < 1.0:
-            raise ValueError(f"validation_split must be in [0, 1), got {self.validation_split!r}")
-        n_val = int(round(split * len(Xs)))
-        if n_val == 0 or n_val >= len(Xs):
-            return Xs, Ts, None, None
-        order = np.random.default_rng(seed).permutation(len(Xs))
-        tr, va = order[n_val:], order[:n_val]
-        pick = (lambda a, i: None if a is None else a[i])
-        return Xs[tr], pick(Ts, tr), Xs[va], pick(Ts, va)
-
-    def _resolve_output(self, target: np.ndarray) -> tuple[str, str]:
-        in_unit = bool(target.min() >= 0.0 and target.max() <= 1.0)
-        out = self.output_activation
-        if out == "auto":
-            out = "sigmoid" if in_unit else "linear"
-        elif out == "sigmoid" and not in_unit:
-            raise DataError(
-                f"the training data lie in [{target.min():.4g}, {target.max():.4g}] after scaling, but "
-                "output_activation='sigmoid' only produces values in [0, 1]; use scaling='minmax' "
-                "or output_activation='linear'"
-            )
-        loss = self.loss
-        if loss == "auto":
-            loss = "bce" if out == "sigmoid" else "mse"
-        return out, loss
 
     def _model_config(self, cls, input_shape, output_activation, loss):
         """The model's dataclass config: each of its fields taken from the estimator parameter of that name."""
@@ -329,44 +284,6 @@ class AutoEncoder(TransformerMixin, BaseEstimator):
         """Minus each sample's reconstruction error (negative ELBO for variational kinds): higher = more normal."""
         return -self._map_batches(lambda x: self.model_.per_sample_error(self.model_(x), x), self._prepare(X))
 
-    # -- variational kinds -------------------------------------------------------------------------
-    def _check_variational(self, method: str):
-        self._check_fitted()
-        if not getattr(self.model_, "variational", False):
-            raise TypeError(f"{method}() needs a variational kind ('vae' or 'conv_vae'), but this "
-                            f"{type(self).__name__} is kind={self.model_.kind!r}; fit with kind='vae' instead")
-
-    def sample(self, n, random_state=None) -> np.ndarray:
-        """Draw ``n`` new samples: codes from the prior N(0, I), decoded (variational kinds only).
-
-        Returns ``(n, *input_shape)`` in the units of the training data.
-        """
-        self._check_variational("sample")
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"n must be a positive integer number of samples, got {n!r}")
-        gen = torch.Generator().manual_seed(check_random_state_int(random_state))
-        z = torch.randn((int(n), self.model_.config.latent_dim), generator=gen)
-        out = self._map_batches(self.model_.decode, z)
-        return self.scaler_.inverse_transform(out)
-
-    def interpolate(self, a, b, steps=10) -> np.ndarray:
-        """Decode ``steps`` points on the line between the mean codes of samples ``a`` and ``b``.
-
-        Returns ``(steps, *input_shape)``: the first row decodes ``a``'s code, the last ``b``'s.
-        """
-        self._check_variational("interpolate")
-        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 2:
-            raise ValueError(f"steps must be an integer >= 2 (both ends included), got {steps!r}")
-        shape = tuple(self.input_shape_)
-        ends = [np.asarray(v, dtype=np.float32) for v in (a, b)]
-        ends = [v.reshape((1,) + shape) if v.shape == shape else v for v in ends]
-        za, zb = (self.transform(v) for v in ends)
-        if za.shape[0] != 1 or zb.shape[0] != 1:
-            raise ValueError(f"a and b must each be one sample of shape {shape}, got {za.shape[0]} and "
-                             f"{zb.shape[0]} samples")
-        t = np.linspace(0.0, 1.0, int(steps), dtype=np.float32)[:, None]  # (steps, 1)
-        return self.inverse_transform((1 - t) * za + t * zb)
-
     @property
     def encoder_(self) -> torch.nn.Module:
         self._check_fitted()
@@ -376,48 +293,3 @@ class AutoEncoder(TransformerMixin, BaseEstimator):
     def decoder_(self) -> torch.nn.Module:
         self._check_fitted()
         return self.model_.decoder
-
-    # -- model files -----------------------------------------------------------------------------
-    def save(self, path, overwrite: bool = False):
-        """Write the fitted model to ``path`` (safetensors + JSON header; atomic; no pickle)."""
-        self._check_fitted()
-        tensors = {f"model.{k}": v for k, v in self.model_.state_dict().items()}
-        tensors.update(self.scaler_.state())
-        persistence.save_bundle(path, tensors, self._bundle_config(), overwrite=overwrite)
-        return path
-
-    def _bundle_config(self) -> dict:
-        params = {k: v for k, v in self.get_params(deep=False).items() if k not in _DATA_PARAMS}
-        if not (params["random_state"] is None or isinstance(params["random_state"], int)):
-            params["random_state"] = None
-        return {
-            "class": type(self).__name__,
-            "params": params,
-            "model": {"kind": self.model_.kind, "config": self.model_.config.to_dict()},
-            "scaling": self.scaler_.kind,
-            "input_shape": list(self.input_shape_),
-            "feature_names": None if not hasattr(self, "feature_names_in_") else list(self.feature_names_in_),
-            "history": self.history_,
-        }
-
-    @classmethod
-    def _from_bundle(cls, tensors: dict, config: dict):
-        params = {k: (tuple(v) if k in _TUPLE_PARAMS and v is not None else v) for k, v in config["params"].items()}
-        est = cls(**params)
-        est._restore(tensors, config)
-        return est
-
-    def _restore(self, tensors: dict, config: dict) -> None:
-        mcls = model_class(config["model"]["kind"])
-        model = mcls(mcls.Config(**config["model"]["config"]))
-        prefix = "model."
-        model.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
-        model.eval()
-        self.model_ = model
-        self.scaler_ = Scaler.from_state(config["scaling"], tensors)
-        self.input_shape_ = tuple(config["input_shape"])
-        self.n_features_in_ = int(np.prod(self.input_shape_))
-        if config.get("feature_names"):
-            self.feature_names_in_ = np.asarray(config["feature_names"], dtype=object)
-        self.history_ = config.get("history", {})
-        self.device_ = "cpu"

@@ -255,8 +255,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         """Write the fitted detector (autoencoder, error model, calibration scores) to ``path``; no pickle."""
         self._check_fitted()
         ae = self.autoencoder_
-        tensors = {f"autoencoder.model.{k}": v for k, v in ae.model_.state_dict().items()}
-        tensors.update({f"autoencoder.{k}": v for k, v in ae.scaler_.state().items()})
+        tensors = {f"autoencoder.{k}": v for k, v in ae._bundle_tensors().items()}
         tensors.update({f"error_model.{k}": v for k, v in self.error_model_.state().items()})
         tensors["calibration_scores"] = self.calibration_scores_
         params = {k: v for k, v in self.get_params(deep=False).items() if k != "autoencoder"}

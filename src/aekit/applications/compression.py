@@ -44,8 +44,8 @@ def model_fingerprint(estimator) -> bytes:
     """16 bytes identifying an estimator's learned state (aekit AutoEncoder or any scikit-learn transformer)."""
     h = hashlib.sha256()
     if hasattr(estimator, "model_"):  # aekit: the weights and the scaler
-        arrays = {f"model.{k}": v.detach().cpu().numpy() for k, v in estimator.model_.state_dict().items()}
-        arrays.update({k: np.asarray(v) for k, v in estimator.scaler_.state().items()})
+        arrays = {k: (v.detach().cpu().numpy() if hasattr(v, "detach") else np.asarray(v))
+                  for k, v in estimator._bundle_tensors().items()}
     else:  # scikit-learn: every learned array attribute (PCA: components_, mean_, ...)
         arrays = {k: v for k, v in vars(estimator).items() if k.endswith("_") and isinstance(v, np.ndarray)}
     if not arrays:

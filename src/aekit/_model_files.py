@@ -1,0 +1,65 @@
+"""How an ``AutoEncoder`` becomes a model file and comes back (the file format is in ``persistence``)."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import persistence
+from .data.scaling import Scaler
+from .models import model_class
+
+#: estimator parameters that only exist while fitting and never go into a model file
+_DATA_PARAMS = ("validation_data",)
+#: parameters that JSON turns into lists and the estimator takes as tuples
+_TUPLE_PARAMS = ("hidden", "decoder_hidden", "filters")
+
+
+class ModelFileMixin:
+    """``save`` / ``_from_bundle`` for the estimator: weights and scaler arrays as tensors, the rest JSON."""
+
+    def save(self, path, overwrite: bool = False):
+        """Write the fitted model to ``path`` (safetensors + JSON header; atomic; no pickle)."""
+        self._check_fitted()
+        persistence.save_bundle(path, self._bundle_tensors(), self._bundle_config(), overwrite=overwrite)
+        return path
+
+    def _bundle_tensors(self) -> dict:
+        """The weights (``model.*``) and the scaler's arrays (``scaler.*``), as a model file stores them."""
+        tensors = {f"model.{k}": v for k, v in self.model_.state_dict().items()}
+        tensors.update(self.scaler_.state())
+        return tensors
+
+    def _bundle_config(self) -> dict:
+        params = {k: v for k, v in self.get_params(deep=False).items() if k not in _DATA_PARAMS}
+        if not (params["random_state"] is None or isinstance(params["random_state"], int)):
+            params["random_state"] = None
+        return {
+            "class": type(self).__name__,
+            "params": params,
+            "model": {"kind": self.model_.kind, "config": self.model_.config.to_dict()},
+            "scaling": self.scaler_.kind,
+            "input_shape": list(self.input_shape_),
+            "feature_names": None if not hasattr(self, "feature_names_in_") else list(self.feature_names_in_),
+            "history": self.history_,
+        }
+
+    @classmethod
+    def _from_bundle(cls, tensors: dict, config: dict):
+        params = {k: (tuple(v) if k in _TUPLE_PARAMS and v is not None else v) for k, v in config["params"].items()}
+        est = cls(**params)
+        est._restore(tensors, config)
+        return est
+
+    def _restore(self, tensors: dict, config: dict) -> None:
+        mcls = model_class(config["model"]["kind"])
+        model = mcls(mcls.Config(**config["model"]["config"]))
+        prefix = "model."
+        model.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
+        model.eval()
+        self.model_ = model
+        self.scaler_ = Scaler.from_state(config["scaling"], tensors)
+        self.input_shape_ = tuple(config["input_shape"])
+        self.n_features_in_ = int(np.prod(self.input_shape_))
+        if config.get("feature_names"):
+            self.feature_names_in_ = np.asarray(config["feature_names"], dtype=object)
+        self.history_ = config.get("history", {})
+        self.device_ = "cpu"
