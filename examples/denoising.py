@@ -6,18 +6,13 @@ noisy images to the clean ones. Here that is the 784-32-784 model (Adam, per-pix
 batch 256) fitted with ``fit(X_noisy, X_clean)``, exactly the tutorial's ``fit(x_train_noisy, x_train)``.
 (aekit can also draw fresh noise for every batch: ``AutoEncoder(noise="gaussian", noise_factor=0.5)``.)
 
-    python examples/denoising.py --out denoising.png               # 100 epochs
-    python examples/denoising.py --quick --out /tmp/denoising.png  # a smoke run for tests and CI
+    python examples/denoising.py --out docs/img          # 100 epochs, writes denoising.png
+    python examples/denoising.py --quick --out /tmp      # a smoke run for tests and CI
 """
-import argparse
+import numpy as np
+from _common import mnist, parse_args
 
-import matplotlib
-
-matplotlib.use("Agg")
-import numpy as np  # noqa: E402
-
-from aekit import AutoEncoder, plots  # noqa: E402
-from aekit.datasets import load_mnist  # noqa: E402
+from aekit import AutoEncoder, plots
 
 NOISE_FACTOR = 0.5
 
@@ -27,19 +22,10 @@ def add_noise(x, rng):
     return np.clip(x + NOISE_FACTOR * rng.normal(size=x.shape), 0.0, 1.0).astype(np.float32)
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description="Denoising 784-32-784 autoencoder on MNIST (gaussian noise 0.5).")
-    p.add_argument("--out", default="denoising.png", help="PNG to write: noisy / denoised / clean")
-    p.add_argument("--epochs", type=int, default=100)
-    p.add_argument("--quick", action="store_true", help="2,000 training images and 1 epoch: a smoke run")
-    p.add_argument("--data-dir", default=None, help="folder holding the MNIST files (default: $AEKIT_DATA)")
-    args = p.parse_args(argv)
-
-    mnist = load_mnist(data_dir=args.data_dir)
-    x_train, x_test = mnist.X, mnist.X_test  # (60000, 784), (10000, 784) in [0, 1]
+def main():
+    args = parse_args("Denoising 784-32-784 autoencoder on MNIST (gaussian noise 0.5).", epochs=100)
+    x_train, _, x_test, _ = mnist(args)  # (60000, 784), (10000, 784) in [0, 1]
     epochs = args.epochs
-    if args.quick:
-        x_train, x_test, epochs = x_train[:2000], x_test[:500], 1
     rng = np.random.default_rng(0)
     x_train_noisy, x_test_noisy = add_noise(x_train, rng), add_noise(x_test, rng)
 
@@ -54,8 +40,8 @@ def main(argv=None):
     ax = plots.plot_image_rows([x_test_noisy[:10], denoised[:10], x_test[:10]], (28, 28),
                                ["noisy", "denoised", "clean"],
                                title=f"Denoising autoencoder, gaussian noise {NOISE_FACTOR}, {epochs} epochs")
-    plots.save_figure(ax, args.out)
-    print(f"wrote {args.out}")
+    plots.save_figure(ax, args.out / "denoising.png")
+    print(f"wrote {args.out / 'denoising.png'}")
 
 
 if __name__ == "__main__":

@@ -6,34 +6,20 @@ binary cross-entropy on MNIST. The codes come out sparser: the blog reports a me
 on the test images against 7.30 without the penalty. This program trains both models and draws their
 mean activation per code unit.
 
-    python examples/sparse.py --out sparse.png              # the tutorial: 100 epochs each
-    python examples/sparse.py --quick --out /tmp/sparse.png  # a smoke run for tests and CI
+    python examples/sparse.py --out docs/img           # the tutorial: 100 epochs each, writes sparse_vs_plain.png
+    python examples/sparse.py --quick --out /tmp       # a smoke run for tests and CI
 """
-import argparse
+import matplotlib.pyplot as plt
+import numpy as np
+from _common import mnist, parse_args
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from aekit import AutoEncoder  # noqa: E402
-from aekit.datasets import load_mnist  # noqa: E402
+from aekit import AutoEncoder
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description="Sparse (L1 10e-5) vs plain 784-32-784 autoencoder on MNIST.")
-    p.add_argument("--out", default="sparse.png", help="PNG to write")
-    p.add_argument("--epochs", type=int, default=100)
-    p.add_argument("--quick", action="store_true", help="2,000 training images and 1 epoch: a smoke run")
-    p.add_argument("--data-dir", default=None, help="folder holding the MNIST files (default: $AEKIT_DATA)")
-    args = p.parse_args(argv)
-
-    mnist = load_mnist(data_dir=args.data_dir)
-    x_train, x_test = mnist.X, mnist.X_test  # (60000, 784), (10000, 784) in [0, 1]
+def main():
+    args = parse_args("Sparse (L1 10e-5) vs plain 784-32-784 autoencoder on MNIST.", epochs=100)
+    x_train, _, x_test, _ = mnist(args)  # (60000, 784), (10000, 784) in [0, 1]
     epochs = args.epochs
-    if args.quick:
-        x_train, x_test, epochs = x_train[:2000], x_test[:500], 1
 
     common = dict(hidden=(), latent_dim=32, latent_activation="relu", epochs=epochs, batch_size=256,
                   optimizer="adam", loss="bce", validation_data=x_test, random_state=0)
@@ -57,8 +43,8 @@ def main(argv=None):
     axes[1].set(xlabel="activation", ylabel="count (log)", title="All code activations")
     axes[1].legend()
     fig.tight_layout()
-    fig.savefig(args.out, dpi=110)
-    print(f"wrote {args.out}")
+    fig.savefig(args.out / "sparse_vs_plain.png", dpi=110)
+    print(f"wrote {args.out / 'sparse_vs_plain.png'}")
 
 
 if __name__ == "__main__":
