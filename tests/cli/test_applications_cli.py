@@ -89,7 +89,7 @@ def test_denoise_npy_with_added_noise_and_grid(files, capsys):
 
 
 def test_denoise_png_folders_keep_names(files, capsys):
-    from aekit.data.io import write_images
+    from aekit.data.images import write_images
 
     noisy_dir, clean_dir, out_dir = files / "noisy", files / "clean", files / "out"
     clean = np.load(files / "images.npy")

@@ -204,7 +204,7 @@ def test_load_dataset_names_and_files(tmp_path):
 
 
 def test_load_dataset_image_folder(tmp_path):
-    from aekit.data.io import write_images
+    from aekit.data.images import write_images
 
     write_images(tmp_path, np.zeros((3, 4, 5)))
     ds = load_dataset(tmp_path)

@@ -6,7 +6,9 @@ import sys
 import numpy as np
 import pytest
 
-from aekit.data.io import decode_idx, list_images, read_idx, read_images, read_table, write_images
+from aekit.data.idx import decode_idx, read_idx
+from aekit.data.images import list_images, read_images, write_images
+from aekit.data.io import read_table
 from aekit.exceptions import DataError
 
 

@@ -32,7 +32,7 @@ def register(sub) -> None:
 
 def read_image_stack(source, model) -> tuple[np.ndarray, list | None]:
     """``(images (n, height, width), file names or None)`` from a .npy file or a PNG folder."""
-    from ..data.io import list_images, read_images
+    from ..data.images import list_images, read_images
     from ..datasets import load_dataset
 
     path = Path(source)
@@ -53,7 +53,7 @@ def read_image_stack(source, model) -> tuple[np.ndarray, list | None]:
 
 def run(args) -> None:
     from ..applications.denoising import add_noise, denoise, denoising_scores
-    from ..data.io import write_images
+    from ..data.images import write_images
     from ._common import write_array
 
     est = load_model(args.model)

@@ -11,17 +11,20 @@ import gzip
 import hashlib
 import logging
 import os
-import tempfile
 import urllib.request
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 
+from .._atomic import atomic_path
 from ..exceptions import DataError
-from .io import decode_idx, read_images, read_table
+from .dataset import Dataset
+from .idx import decode_idx
+from .images import read_images
+from .io import read_table
+from .sequences import make_correlated_sequences
 
 __all__ = [
     "BUILTIN_DATASETS",
@@ -37,52 +40,6 @@ logger = logging.getLogger(__name__)
 
 BUILTIN_DATASETS = ("digits", "mnist", "fashion-mnist", "sequences")
 DOWNLOAD_TIMEOUT_S = 10.0
-
-
-@dataclass(repr=False, eq=False)
-class Dataset:
-    """Samples as rows of float32 features, with optional labels and test split.
-
-    Images are flattened to ``(n_samples, height * width)`` with pixel values in [0, 1];
-    :meth:`images` gives them back in their shape.
-    """
-
-    name: str
-    X: np.ndarray  # (n_samples, n_features) float32
-    y: Optional[np.ndarray] = None  # (n_samples,) int labels
-    X_test: Optional[np.ndarray] = None  # (n_test, n_features) float32
-    y_test: Optional[np.ndarray] = None
-    image_shape: Optional[tuple] = None  # (height, width) for images, None for tables
-    feature_names: Optional[list] = None
-    target_names: Optional[list] = None
-
-    def images(self, X=None) -> np.ndarray:
-        """``X`` (default ``self.X``) reshaped to ``(n_samples, *image_shape)``.
-
-        Examples
-        --------
-        >>> load_digits().images().shape
-        (1797, 8, 8)
-        """
-        if self.image_shape is None:
-            raise DataError(f"dataset {self.name!r} is a table, not images (its image_shape is None); "
-                            f"images() works on image sets such as digits, mnist and fashion-mnist")
-        X = self.X if X is None else np.asarray(X)
-        size = int(np.prod(self.image_shape))
-        if X.ndim != 2 or X.shape[1] != size:
-            raise DataError(f"X has shape {X.shape}; expected (n_samples, {size}) to reshape into images "
-                            f"of shape {tuple(self.image_shape)}")
-        return X.reshape((X.shape[0], *self.image_shape))
-
-    def __repr__(self) -> str:
-        parts = [f"name={self.name!r}"]
-        for field in ("X", "y", "X_test", "y_test"):
-            value = getattr(self, field)
-            if value is not None:
-                parts.append(f"{field}={value.dtype}{list(value.shape)}")
-        if self.image_shape is not None:
-            parts.append(f"image_shape={tuple(self.image_shape)}")
-        return f"Dataset({', '.join(parts)})"
 
 
 def load_digits() -> Dataset:
@@ -236,14 +193,8 @@ def _fetch_url(url: str, timeout: float = DOWNLOAD_TIMEOUT_S) -> bytes:
 
 def _write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)  # readers see the whole file or none
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:  # readers see the whole file or none
+        Path(tmp).write_bytes(data)
 
 
 def _fetch_checked(spec: _IdxSpec, name: str, expected: str) -> bytes:
@@ -283,43 +234,6 @@ def _not_found_message(spec: _IdxSpec, searched: list, why: str) -> str:
             f"{spec.mirrors[0]}")
 
 
-# --------------------------------------------------------------------------------------- synthetic
-def make_correlated_sequences(n: int = 100, noise: float = 1.5, random_state=None) -> np.ndarray:
-    """Five noisy linear sequences, the Analytics Vidhya autoencoder tutorial's toy data.
-
-    Columns 1, 3 and 5 rise from 0 to 100, columns 2 and 4 fall from 100 to 0, each with its own
-    uniform noise in [-noise, noise].
-
-    Parameters
-    ----------
-    n : int, default 100
-        Number of samples (rows).
-    noise : float, default 1.5
-        Half-width of the uniform noise.
-    random_state : int, numpy.random.Generator or None
-        Seed or generator for the noise.
-
-    Returns
-    -------
-    ndarray of shape (n, 5), float64
-
-    Examples
-    --------
-    >>> X = make_correlated_sequences(n=50, random_state=0)
-    >>> X.shape, bool(np.corrcoef(X.T)[0, 1] < -0.99)
-    ((50, 5), True)
-    """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise DataError(f"n={n!r}; expected a positive integer number of samples")
-    if not np.isfinite(noise) or noise < 0:
-        raise DataError(f"noise={noise!r}; expected a finite number >= 0")
-    rng = np.random.default_rng(random_state)
-    up, down = np.linspace(0, 100, n), np.linspace(100, 0, n)
-    X = np.column_stack([up, down, up, down, up])  # (n, 5)
-    return X + rng.uniform(-noise, noise, size=X.shape)
-
-
-# -------------------------------------------------------------------------------------------- by name
 def _load_sequences(data_dir=None) -> Dataset:
     X = make_correlated_sequences(random_state=0).astype(np.float32)
     return Dataset(name="sequences", X=X, feature_names=[f"seq_{i}" for i in range(1, 6)])

@@ -1,4 +1,4 @@
-"""Read and write the files aekit takes: tables (CSV, .npy, .npz, Parquet), IDX arrays and PNG folders.
+"""Read the tables aekit takes: CSV, .npy, .npz and Parquet (IDX arrays: idx.py; image folders: images.py).
 
 Every reader returns float32 numbers or raises :class:`~aekit.exceptions.DataError` with a message that
 names the file (and the column and line where it can) and says how to fix it.
@@ -6,30 +6,25 @@ names the file (and the column and line where it can) and says how to fix it.
 from __future__ import annotations
 
 import csv
-import gzip
 import logging
-import struct
-import zlib
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Optional
 
 import numpy as np
 
 from ..exceptions import DataError
+from .dataset import Dataset
 
-__all__ = ["list_images", "read_idx", "decode_idx", "read_images", "read_table", "write_images"]
+__all__ = ["read_table"]
 
 logger = logging.getLogger(__name__)
 
 TABLE_SUFFIXES = (".csv", ".npy", ".npz", ".parquet")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
-# IDX type byte -> numpy dtype (big-endian), from the format's definition on the MNIST page.
-_IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
 # --------------------------------------------------------------------------------------------- tables
-def read_table(path) -> "Dataset":
+def read_table(path) -> Dataset:
     """Read a numeric table into a :class:`~aekit.data.datasets.Dataset` named after the file's stem.
 
     Parameters
@@ -48,7 +43,6 @@ def read_table(path) -> "Dataset":
     >>> read_table(path).X.shape
     (4, 3)
     """
-    from .datasets import Dataset  # datasets imports this module, so import it here, not at the top
 
     path = Path(path).expanduser()
     suffix = path.suffix.lower()
@@ -214,136 +208,3 @@ def _read_parquet(path: Path) -> dict:
         columns.append(col.to_numpy().astype(np.float32))
     X = np.column_stack(columns) if columns else np.empty((table.num_rows, 0), np.float32)
     return {"X": X.astype(np.float32, copy=False), "feature_names": list(table.column_names)}
-
-
-# ------------------------------------------------------------------------------------------------ IDX
-def decode_idx(buf: bytes, source: str = "IDX data", magic: Optional[int] = None) -> np.ndarray:
-    """Decode IDX bytes (the MNIST format) into an array of the shape its header gives.
-
-    ``magic`` (e.g. ``0x803`` for 3-D unsigned bytes) is checked when given. No Python loop: the
-    payload is a view made with ``np.frombuffer``.
-    """
-    if len(buf) < 4 or buf[0] != 0 or buf[1] != 0:
-        raise DataError(f"{source} is not an IDX file: it does not start with two zero bytes; "
-                        f"replace it with the original file")
-    (found,) = struct.unpack(">I", buf[:4])
-    if magic is not None and found != magic:
-        raise DataError(f"{source}: IDX magic number is 0x{found:08x}, expected 0x{magic:08x}; "
-                        f"the file is not the one its name says: replace it with the original file")
-    dtype, ndim = _IDX_DTYPES.get(buf[2]), buf[3]
-    if dtype is None:
-        raise DataError(f"{source}: unknown IDX type byte 0x{buf[2]:02x}; expected one of "
-                        f"{', '.join(f'0x{t:02x}' for t in _IDX_DTYPES)}")
-    start = 4 + 4 * ndim
-    if len(buf) < start:
-        raise DataError(f"{source} is truncated inside its header; replace it with the original file")
-    shape = struct.unpack(f">{ndim}I", buf[4:start])
-    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
-    if len(buf) - start != size:
-        raise DataError(f"{source}: the header gives shape {shape} ({size} bytes of data), but the file holds "
-                        f"{len(buf) - start}; the file is truncated or damaged: replace it with the original file")
-    return np.frombuffer(buf, dtype=dtype, offset=start).reshape(shape)
-
-
-def read_idx(path, magic: Optional[int] = None) -> np.ndarray:
-    """Read an IDX file (gzip-compressed if it ends in ``.gz``); see :func:`decode_idx`."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"no such file: {str(path)!r}")
-    buf = path.read_bytes()
-    if path.suffix == ".gz":
-        try:
-            buf = gzip.decompress(buf)
-        except (OSError, EOFError, zlib.error) as e:
-            raise DataError(f"{str(path)!r} is not a readable gzip file ({e}); replace it") from e
-    return decode_idx(buf, repr(str(path)), magic)
-
-
-# --------------------------------------------------------------------------------------------- images
-def list_images(folder) -> list[Path]:
-    """The image files (``.png``, ``.jpg``, ``.jpeg``) directly in ``folder``, sorted by name."""
-    folder = Path(folder).expanduser()
-    if not folder.is_dir():
-        raise DataError(f"no such folder: {str(folder)!r}; expected a folder of PNG images")
-    paths = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-    if not paths:
-        raise DataError(f"no images in {str(folder)!r}; expected files ending in {', '.join(IMAGE_SUFFIXES)}")
-    return paths
-
-
-def _gray(path: Path) -> np.ndarray:
-    """One image as (H, W) float32 in [0, 1]; color channels are averaged, alpha is ignored."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as img:
-            img.load()
-    except (OSError, UnidentifiedImageError) as e:
-        raise DataError(f"could not read image {str(path)!r}: {e}") from e
-    if img.mode in ("1", "L", "LA", "La"):
-        return np.asarray(img.convert("L"), dtype=np.float32) / 255.0
-    if img.mode.startswith("I"):  # 16-bit grayscale PNG
-        return np.asarray(img, dtype=np.float32) / 65535.0
-    if img.mode == "F":
-        return np.asarray(img, dtype=np.float32)
-    return np.asarray(img.convert("RGB"), dtype=np.float32).mean(axis=2) / 255.0
-
-
-def read_images(folder) -> np.ndarray:
-    """Read a folder of same-sized images as grayscale, sorted by file name.
-
-    Returns
-    -------
-    ndarray of shape (n_images, height, width), float32 in [0, 1]
-
-    Examples
-    --------
-    >>> import numpy as np, tempfile
-    >>> folder = tempfile.mkdtemp()
-    >>> _ = write_images(folder, np.zeros((2, 8, 8)))
-    >>> read_images(folder).shape
-    (2, 8, 8)
-    """
-    paths = list_images(folder)
-    first = _gray(paths[0])
-    out = np.empty((len(paths), *first.shape), dtype=np.float32)
-    out[0] = first
-    for i, path in enumerate(paths[1:], start=1):
-        img = _gray(path)
-        if img.shape != first.shape:
-            raise DataError(
-                f"images differ in size: {paths[0].name!r} is {first.shape[0]}x{first.shape[1]} but "
-                f"{path.name!r} is {img.shape[0]}x{img.shape[1]} (height x width); resize them to one size"
-            )
-        out[i] = img
-    logger.info("read %d images of %dx%d from %s", len(paths), *first.shape, folder)
-    return out
-
-
-def write_images(folder, images, names: Optional[Sequence[str]] = None, overwrite: bool = False) -> list[Path]:
-    """Write grayscale images (n, height, width) with values in [0, 1] as 8-bit PNG files.
-
-    Files are named ``names`` (e.g. the inputs' names from :func:`list_images`) or ``image_00000.png``...;
-    values outside [0, 1] are clipped. Existing files are kept unless ``overwrite=True``. Returns the paths.
-    """
-    from PIL import Image
-
-    images = np.asarray(images, dtype=np.float32)
-    if images.ndim != 3:
-        raise DataError(f"images have shape {images.shape}; expected (n_images, height, width)")
-    if names is None:
-        width = max(5, len(str(len(images) - 1)))
-        names = [f"image_{i:0{width}d}.png" for i in range(len(images))]
-    if len(names) != len(images):
-        raise DataError(f"got {len(names)} names for {len(images)} images; give one name per image")
-    folder = Path(folder).expanduser()
-    paths = [folder / Path(name).with_suffix(".png").name for name in names]
-    clash = next((p for p in paths if p.exists()), None)
-    if clash is not None and not overwrite:
-        raise DataError(f"{str(clash)!r} exists; pass overwrite=True to replace it, or choose another folder")
-    folder.mkdir(parents=True, exist_ok=True)
-    pixels = np.round(np.clip(images, 0.0, 1.0) * 255.0).astype(np.uint8)
-    for path, img in zip(paths, pixels):
-        Image.fromarray(img).save(path)  # uint8 (H, W) -> mode "L"
-    logger.info("wrote %d images to %s", len(paths), folder)
-    return paths

@@ -70,7 +70,7 @@ def check_array(X, *, name: str = "X", sample_ranks: Sequence[int] = (1,), estim
             hint = ("Reshape your data either using array.reshape(-1, 1) if your data has a single feature "
                     "or array.reshape(1, -1) if it contains a single sample")
         elif 1 in sample_ranks:
-            hint = (f"flatten each sample with array.reshape(len(array), -1), "
+            hint = ("flatten each sample with array.reshape(len(array), -1), "
                     "or use a convolutional model (kind='conv') for images")
         else:
             hint = "images are (n, height, width) or (n, channels, height, width)"
