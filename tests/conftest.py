@@ -15,6 +15,17 @@ if (SHARED_DATA / "mnist").is_dir():
     os.environ.setdefault("AEKIT_DATA", str(SHARED_DATA))
 
 
+@pytest.fixture
+def one_thread():
+    """Tiny models train faster on one thread, and test machines' cores are often shared."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def digits():
     """The 8x8 digits, float32 in [0, 1], and their labels."""

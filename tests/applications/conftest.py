@@ -1,11 +1,7 @@
 import pytest
-import torch
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _one_thread():
-    # Tiny models train faster on one thread, and the test machine's cores are shared.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
+@pytest.fixture(autouse=True)
+def _one_thread(one_thread):
+    """Every test in this folder runs on one thread (the fixture lives in tests/conftest.py)."""
     yield
-    torch.set_num_threads(before)

@@ -45,6 +45,15 @@ def dense_stack(widths, activation: str, batch_norm: bool, dropout: float) -> li
     return layers
 
 
+def dense_decoder(c: DenseConfig, n_features: int) -> nn.Sequential:
+    """``latent -> decoder_hidden... -> n_features`` logits; ``decoder_hidden=None`` mirrors ``hidden``."""
+    widths = (c.latent_dim,) + (tuple(reversed(c.hidden)) if c.decoder_hidden is None else c.decoder_hidden)
+    return nn.Sequential(
+        *dense_stack(widths, c.activation, c.batch_norm, c.dropout),
+        nn.Linear(widths[-1], n_features),  # logits
+    )
+
+
 @register_model("dense")
 class DenseAutoencoder(Autoencoder):
     """``input -> hidden... -> latent -> decoder_hidden... -> input``, all fully connected.
@@ -59,14 +68,10 @@ class DenseAutoencoder(Autoencoder):
         super().__init__(config)
         c = config
         n_features = math.prod(c.input_shape)
-        decoder_hidden = tuple(reversed(c.hidden)) if c.decoder_hidden is None else c.decoder_hidden
         self.encoder = nn.Sequential(
             *dense_stack((n_features,) + c.hidden, c.activation, c.batch_norm, c.dropout),
             nn.Linear(((n_features,) + c.hidden)[-1], c.latent_dim),
             make_activation(c.latent_activation),
         )
-        self.decoder = nn.Sequential(
-            *dense_stack((c.latent_dim,) + decoder_hidden, c.activation, c.batch_norm, c.dropout),
-            nn.Linear(((c.latent_dim,) + decoder_hidden)[-1], n_features),  # logits
-        )
+        self.decoder = dense_decoder(c, n_features)
         self.apply(glorot_init)

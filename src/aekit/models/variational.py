@@ -23,7 +23,7 @@ from torch import nn
 from ._registry import register_model
 from .base import Autoencoder, activate, glorot_init
 from .conv import ConvConfig, ConvDecoder, ConvEncoder
-from .dense import DenseConfig, dense_stack
+from .dense import DenseConfig, dense_decoder, dense_stack
 
 
 def _check_beta(config) -> None:
@@ -119,13 +119,9 @@ class DenseVAE(VariationalAutoencoder):
         c = config
         n_features = math.prod(c.input_shape)
         widths = (n_features,) + c.hidden
-        decoder_hidden = tuple(reversed(c.hidden)) if c.decoder_hidden is None else c.decoder_hidden
         features = nn.Sequential(*dense_stack(widths, c.activation, c.batch_norm, c.dropout))
         self.encoder = GaussianEncoder(features, widths[-1], c.latent_dim)
-        self.decoder = nn.Sequential(
-            *dense_stack((c.latent_dim,) + decoder_hidden, c.activation, c.batch_norm, c.dropout),
-            nn.Linear(((c.latent_dim,) + decoder_hidden)[-1], n_features),  # logits
-        )
+        self.decoder = dense_decoder(c, n_features)
         self.apply(glorot_init)
 
 
