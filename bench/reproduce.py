@@ -24,6 +24,7 @@ from aekit import AutoEncoder
 from aekit.datasets import load_mnist
 from aekit.training import ProgressBar, TrainConfig, Trainer
 from aekit.training.callbacks import Callback
+from aekit.training.device import resolve_device
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -97,6 +98,27 @@ def same_epoch_table(results: Path) -> str:
     return "\n".join(rows)
 
 
+def spread_table(results: Path) -> str:
+    """Every seed of a run, as committed (``RUN.json`` and ``seeds/``) and in each ``experiments/VARIANT/``."""
+    rows = ["| run | variant | seeds | final figure per seed | median | published |", "|---|---|---|---|---|---|"]
+    for name in ("conv_transpose", "conv_denoise", "conv_vae"):
+        groups = {"as committed": [results / f"{name}.json", *sorted((results / "seeds").glob(f"{name}_seed*.json"))]}
+        for folder in sorted(p for p in (results / "experiments").glob("*") if p.is_dir()):
+            groups[folder.name] = sorted(folder.glob(f"{name}_seed*.json"))
+        for variant, paths in groups.items():
+            records = [json.loads(p.read_text()) for p in paths if p.exists()]
+            records = [r for r in records if not r["protocol"].get("shortened")]
+            if not records:
+                continue
+            key = "loss" if name == "conv_vae" else "val_loss"
+            values = {r["protocol"]["seed"]: r["final"][key] for r in records}
+            digits = 2 if name == "conv_vae" else 4
+            listed = ", ".join(f"{v:.{digits}f}" for _, v in sorted(values.items()))
+            rows.append(f"| {name} | {variant} | {', '.join(map(str, sorted(values)))} | {key} {listed} | "
+                        f"{float(np.median(list(values.values()))):.{digits}f} | {RUNS[name]['published']} |")
+    return "\n".join(rows)
+
+
 def prepare(run: dict, ds, seed: int):
     """(X, Y or None, validation_data) in the form the protocol trains on."""
     if run["data"] == "flat":
@@ -121,6 +143,9 @@ def main(argv=None) -> int:
     p.add_argument("--data-dir", default=None)
     p.add_argument("--out", type=Path, default=None, help="JSON record (default docs/results/RUN.json)")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--device", default="auto", help="'auto' (a GPU when there is one), 'cpu' or 'cuda'")
+    p.add_argument("--no-tf32", action="store_true",
+                   help="GPU convolutions in full float32 (torch lets cuDNN use TF32 by default)")
     p.add_argument("--start-from", type=Path, default=None,
                    help="conv_denoise: the conv_transpose record (JSON; its weights beside it) to go on from")
     p.add_argument("--list", action="store_true")
@@ -129,7 +154,8 @@ def main(argv=None) -> int:
     p.add_argument("--table", action="store_true", help="print the markdown table of docs/results/*.json")
     args = p.parse_args(argv)
     if args.table:
-        print(table(ROOT / "docs" / "results") + "\n\n" + same_epoch_table(ROOT / "docs" / "results"))
+        results = ROOT / "docs" / "results"
+        print(table(results) + "\n\n" + same_epoch_table(results) + "\n\n" + spread_table(results))
         return 0
     if args.pictures:
         pictures(load_mnist(data_dir=args.data_dir), ROOT / "docs" / "results", ROOT / "docs" / "img")
@@ -139,9 +165,11 @@ def main(argv=None) -> int:
             print(f"{name:16s} {run['published']}")
         return 0
     torch.set_num_threads(args.threads)
+    if args.no_tf32:
+        torch.backends.cudnn.allow_tf32 = False
     run = RUNS[args.run]
     ds = load_mnist(data_dir=args.data_dir)
-    params = dict(run["params"], random_state=args.seed, verbose=1)
+    params = dict(run["params"], random_state=args.seed, verbose=1, device=args.device)
     if args.epochs:
         params["epochs"] = args.epochs
     X, Y, val = prepare(run, ds, args.seed)
@@ -176,8 +204,14 @@ class Recorder(Callback):
         h = {k: v for k, v in trainer.history_so_far.items()}
         n = epoch + 1
         cmd = f"python bench/reproduce.py {self.args.run} --epochs {n}"
+        if self.args.seed:
+            cmd += f" --seed {self.args.seed}"
         if self.args.start_from:
             cmd += f" --start-from {self.args.start_from}"
+        if self.args.no_tf32:
+            cmd += " --no-tf32"
+        if self.args.out:
+            cmd += f" --out {self.args.out}"
         record = {
             "run": self.args.run, "command": cmd, "published": self.run["published"],
             "protocol": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.run["params"].items()}
@@ -186,7 +220,7 @@ class Recorder(Callback):
             "final": {k: v[-1] for k, v in h.items() if k != "seconds"}
             | {"parameters": int(sum(p.numel() for p in model.parameters()))},
             "history": h, "seconds": round(time.perf_counter() - self.start, 1),
-            "machine": f"{platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} thread(s)",
+            "machine": machine(),
             "model": {"kind": model.kind, "config": self.model_config},
         }
         self.out.write_text(json.dumps(record, indent=1) + "\n")
@@ -228,7 +262,7 @@ def train_images(run, args, X, Y, val, out: Path) -> None:
         model = create_model(kind, input_shape=X.shape[1:], output_activation="sigmoid", loss="bce", **p)
         config = model.config.to_dict()
     assert model_class(kind).sample_ranks
-    cfg = TrainConfig(epochs=epochs, batch_size=batch, seed=args.seed)
+    cfg = TrainConfig(epochs=epochs, batch_size=batch, seed=args.seed, device=resolve_device(args.device))
     t = lambda a: None if a is None else torch.from_numpy(a)  # noqa: E731
     x_val, t_val = (val if isinstance(val, tuple) else (val, None)) if val is not None else (None, None)
     callbacks = [ProgressBar(), _History(), Recorder(args, run, out, config)]
@@ -265,6 +299,13 @@ def table(results: Path) -> str:
         rows.append(f"| {name} | {r['published']} | {epochs} | {_measured(r)} | {r['final']['parameters']:,} | "
                     f"`{r['command']}` |")
     return "\n".join(rows)
+
+
+def machine() -> str:
+    """Where a record was measured: the GPU's name when a run used one, else the CPU threads."""
+    where = (torch.cuda.get_device_name() if torch.cuda.is_initialized()
+             else f"{torch.get_num_threads()} CPU thread(s)")
+    return f"{platform.machine()}, torch {torch.__version__}, {where}"
 
 
 def load_record(path: Path):
@@ -330,7 +371,7 @@ def summarise(args, run, est, ds, seconds) -> dict:
            "seed": args.seed, "data": run["data"]},
         "final": final, "history": {k: v for k, v in h.items() if isinstance(v, list)},
         "seconds": round(seconds, 1),
-        "machine": f"{platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} thread(s)",
+        "machine": machine(),
     }
 
 

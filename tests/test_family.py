@@ -131,7 +131,7 @@ def test_beta_warmup_starts_from_zero_and_ends_at_full_weight(small_digits):
 
 def test_score_samples_is_the_negative_elbo(small_digits):
     X, _ = small_digits
-    est = AutoEncoder(kind="vae", latent_dim=2, **FAST).fit(X)
+    est = AutoEncoder(kind="vae", latent_dim=2, **FAST, device="cpu").fit(X)  # the model is called on CPU tensors
     x = torch.from_numpy(X[:5])
     model = est.model_.eval()
     with torch.no_grad():

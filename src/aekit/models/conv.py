@@ -8,7 +8,10 @@ channels gives the logits. The code is either a dense layer of ``latent_dim`` un
 (``bottleneck='dense'``) or the last feature map itself, flattened (``bottleneck='conv'``, as in the Keras
 tutorials; ``latent_dim`` is then that map's size).
 
-The two Keras tutorials this reproduces, exactly layer for layer:
+Strided convolutions and transposed convolutions pad as Keras' ``padding='same'`` does (``SameConv2d``,
+``SameConvTranspose2d``: the odd zero goes after, so on an even size the windows sit one pixel further
+down and right than torch's ``padding=1`` puts them), so a Keras tutorial's weights would compute the same
+function here. The two Keras tutorials this reproduces, exactly layer for layer:
 
 - Keras blog: ``filters=(16, 8, 8), downsample='pool', upsample='upsample', bottleneck='conv'`` (4,385 weights);
 - keras-io: ``filters=(32, 32), downsample='pool', upsample='transpose', bottleneck='conv'`` (28,353 weights).
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ._registry import register_model
@@ -94,12 +98,47 @@ def _norm_act(layers: list, channels: int, config) -> list:
     return layers
 
 
+def same_padding(size: int, kernel: int, stride: int) -> tuple:
+    """Keras' (TensorFlow's) ``padding='same'``: zeros ``(before, after)`` so that ``ceil(size / stride)``
+    windows fit, the odd one after. PyTorch's ``padding=k // 2`` pads both sides alike, which for a stride-2
+    convolution over an even size shifts every window up and left by one pixel."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+class SameConv2d(nn.Conv2d):
+    """``Conv2D(padding='same')`` as Keras aligns it, for an input of spatial size ``in_size``."""
+
+    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int, in_size: tuple):
+        (top, bottom), (left, right) = (same_padding(int(n), kernel, stride) for n in in_size)
+        symmetric = top == bottom and left == right
+        super().__init__(c_in, c_out, kernel, stride=stride, padding=(top, left) if symmetric else 0)
+        self.extra_pad = None if symmetric else (left, right, top, bottom)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x if self.extra_pad is None else F.pad(x, self.extra_pad))
+
+
+class SameConvTranspose2d(nn.ConvTranspose2d):
+    """``Conv2DTranspose(strides=2, padding='same')`` as Keras aligns it, landing on ``out_size``: the full
+    transposed convolution, then the window that the stride-2 'same' convolution over ``out_size`` reads."""
+
+    def __init__(self, c_in: int, c_out: int, kernel: int, out_size: tuple):
+        super().__init__(c_in, c_out, kernel, stride=2, padding=0)
+        self.window = tuple((same_padding(int(n), kernel, 2)[0], int(n)) for n in out_size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        (top, h), (left, w) = self.window
+        return super().forward(x)[..., top:top + h, left:left + w]
+
+
 def conv_features(config) -> nn.Sequential:
     """``(B, C, H, W) -> (B, filters[-1], h, w)``."""
     k, layers, c_in = int(config.kernel_size), [], image_shape(config)[0]
-    for f in config.filters:
+    for f, size in zip(config.filters, level_sizes(config)):
         stride = 2 if config.downsample == "stride" else 1
-        layers.append(nn.Conv2d(c_in, f, k, stride=stride, padding=k // 2))
+        layers.append(SameConv2d(c_in, f, k, stride, size))
         _norm_act(layers, f, config)
         if config.downsample == "pool":
             layers.append(nn.MaxPool2d(2, ceil_mode=True))
@@ -114,9 +153,7 @@ def conv_reconstruction(config) -> nn.Sequential:
     for level, f in zip(range(len(sizes) - 1, 0, -1), reversed(config.filters)):
         target = sizes[level - 1]
         if config.upsample == "transpose":
-            # out = 2 * in - 1 + output_padding: land exactly on the encoder's size at this level
-            extra = tuple(t - (2 * c - 1) for t, c in zip(target, cur))
-            layers.append(nn.ConvTranspose2d(c_in, f, k, stride=2, padding=p, output_padding=extra))
+            layers.append(SameConvTranspose2d(c_in, f, k, target))
             cur = target
         else:
             # a conv drops its padding where that makes the upsampling land on the encoder's size
