@@ -6,7 +6,10 @@ import torch.nn.functional as F
 
 from aekit import AutoEncoder
 from aekit.models import base
+from aekit.models.dense import DenseAutoencoder
+from aekit.models.dense_step import DenseStep
 from aekit.training import Callback, TrainConfig, Trainer
+from aekit.training.optim import Adam
 from aekit.training.threads import SINGLE_THREAD_BELOW, step_flops
 from aekit.training.trainer import batch_starts
 
@@ -27,13 +30,86 @@ def test_fused_bce_matches_torch_value_and_gradient(scale):
     torch.testing.assert_close(grad_ours, z.grad, rtol=1e-5, atol=1e-9)
 
 
-def test_fast_path_and_generic_path_give_the_same_loss_curve(small_digits, monkeypatch):
-    X, _ = small_digits
-    params = dict(latent_dim=8, hidden=(32,), epochs=5, batch_size=32, random_state=0)
-    fast = AutoEncoder(**params).fit(X).history_["loss"]
+@pytest.fixture
+def autograd_only(monkeypatch):
+    """Train through autograd with torch's own BCE: the generic path the fast ones must reproduce."""
+    monkeypatch.setattr(DenseAutoencoder, "fused_training_step", lambda self, max_rows: None)
     monkeypatch.setattr(base, "bce_with_logits", F.binary_cross_entropy_with_logits)
-    generic = AutoEncoder(**params).fit(X).history_["loss"]
-    np.testing.assert_allclose(fast, generic, rtol=1e-4)
+
+
+@pytest.fixture
+def dense_step_calls(monkeypatch):
+    """How many batches went through the hand-written dense step."""
+    calls = []
+    original = DenseStep.__call__
+
+    def counted(self, x, target):
+        calls.append(x.shape[0])
+        return original(self, x, target)
+
+    monkeypatch.setattr(DenseStep, "__call__", counted)
+    return calls
+
+
+@pytest.mark.parametrize("params", [
+    dict(hidden=(), latent_dim=8, latent_activation="relu"),  # the tutorial model
+    dict(hidden=(32, 16), latent_dim=4),  # deep, linear code
+    dict(hidden=(16,), latent_dim=4, output_activation="linear", loss="mse", scaling="standard"),
+    dict(hidden=(16,), latent_dim=4, noise="gaussian", noise_factor=0.3),  # denoising
+], ids=["tutorial", "deep", "mse", "denoising"])
+def test_the_hand_written_dense_step_gives_autograds_loss_curve(params, small_digits, dense_step_calls,
+                                                                 request):
+    X, _ = small_digits
+    settings = dict(epochs=5, batch_size=48, random_state=0, device="cpu", validation_split=0.2, **params)
+    fast = AutoEncoder(**settings).fit(X)
+    assert len(dense_step_calls) == 5 * 4 and dense_step_calls[-1] == 160 - 3 * 48  # the short last batch too
+    request.getfixturevalue("autograd_only")
+    generic = AutoEncoder(**settings).fit(X)
+    assert len(dense_step_calls) == 20  # the second fit did not use it
+    for key in ("loss", "val_loss", "code_activation"):
+        np.testing.assert_allclose(fast.history_[key], generic.history_[key], rtol=1e-4, err_msg=key)
+    np.testing.assert_allclose(fast.predict(X), generic.predict(X), atol=1e-4)
+
+
+@pytest.mark.parametrize("params", [dict(batch_norm=True), dict(dropout=0.2), dict(activation="tanh"),
+                                    dict(latent_activation="sigmoid"), dict(activity_l1=1e-4),
+                                    dict(sparsity_weight=0.1)])
+def test_models_the_dense_step_does_not_cover_train_through_autograd(params, small_digits, dense_step_calls):
+    X, _ = small_digits
+    est = AutoEncoder(hidden=(16,), latent_dim=4, epochs=2, random_state=0, device="cpu", **params).fit(X)
+    assert dense_step_calls == [] and np.isfinite(est.history_["loss"]).all()
+
+
+@pytest.mark.parametrize("decoupled, weight_decay", [(False, 0.0), (False, 0.01), (True, 0.01)])
+@pytest.mark.parametrize("kernel", ["fused", "foreach"])
+def test_adam_matches_torch_optim(decoupled, weight_decay, kernel):
+    g = torch.Generator().manual_seed(0)
+    ours_params = [torch.randn(5, 3, generator=g), torch.randn(3, generator=g)]
+    ref_params = [p.clone().requires_grad_() for p in ours_params]
+    ours_params = [p.requires_grad_() for p in ours_params]
+    ours = Adam(ours_params, lr=0.01, weight_decay=weight_decay, decoupled=decoupled)
+    if kernel == "foreach":
+        ours._fused = None
+    else:
+        assert ours._fused is not None  # torch 2.13 has the CPU kernel
+    ref = (torch.optim.AdamW if decoupled else torch.optim.Adam)(ref_params, lr=0.01, weight_decay=weight_decay)
+    for _ in range(6):
+        grads = [torch.randn(p.shape, generator=g) for p in ours_params]
+        for p, q, gr in zip(ours_params, ref_params, grads):
+            p.grad, q.grad = gr.clone(), gr.clone()
+        ours.step()
+        ref.step()
+    for p, q in zip(ours_params, ref_params):
+        torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-7)
+
+
+def test_adam_skips_parameters_without_gradients():
+    a, b = torch.ones(2, requires_grad=True), torch.ones(2, requires_grad=True)
+    opt = Adam([a, b], lr=0.1)
+    a.grad = torch.ones(2)
+    opt.step()
+    assert a.detach().tolist() == pytest.approx([0.9, 0.9]) and b.detach().tolist() == [1.0, 1.0]
+    assert [float(s) for s in opt.steps] == [1.0, 0.0]
 
 
 @pytest.mark.parametrize("n, bs, expected", [

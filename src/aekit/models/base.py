@@ -11,6 +11,7 @@ A model is an ``nn.Module`` that knows nothing of numpy, files, optimizers or de
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
@@ -74,15 +75,17 @@ def glorot_init(module: nn.Module) -> None:
             nn.init.zeros_(module.bias)
 
 
-def _sum_log(p: torch.Tensor) -> torch.Tensor:
+def sum_log(p: torch.Tensor, buffer: Optional[torch.Tensor] = None) -> torch.Tensor:
     """``log(p).sum()`` for ``p`` in [4e-18, 1], with one logarithm per 16 elements.
 
     The logarithm is the costliest kernel of the BCE (a sixth of a tutorial-model epoch); a product of 16
     such values stays above 1e-282, inside float64's range, so ``sum(log(p)) = sum(log(prod of 16))``.
+    ``buffer``: float64, at least ``p.numel()`` elements, to hold the widened copy (else one is allocated).
     """
     flat = p.reshape(-1)
     whole = flat.numel() - flat.numel() % 16
-    total = flat[:whole].double().view(-1, 16).prod(dim=1).log_().sum()
+    wide = flat[:whole].double() if buffer is None else buffer[:whole].copy_(flat[:whole])
+    total = wide.view(-1, 16).prod(dim=1).log_().sum()
     if whole < flat.numel():
         total = total + flat[whole:].double().log().sum()
     return total.to(p.dtype)
@@ -104,9 +107,10 @@ class _BCEWithLogitsMean(torch.autograd.Function):
         n = logits.numel()
         clamped = logits.clamp_min(-40.0)
         s = torch.sigmoid(clamped)
-        softplus_sum = clamped.sum() - _sum_log(s)
+        softplus_sum = clamped.sum() - sum_log(s)
         cross = torch.dot(target.reshape(-1), logits.reshape(-1))
-        ctx.save_for_backward(s.sub_(target).mul_(1.0 / n))  # d loss / d logits, made in place
+        if ctx.needs_input_grad[0]:  # not when evaluating
+            ctx.save_for_backward(s.sub_(target).mul_(1.0 / n))  # d loss / d logits, made in place
         return (softplus_sum - cross) / n
 
     @staticmethod
@@ -164,7 +168,14 @@ class Autoencoder(nn.Module):
         rec = reconstruction_loss(out["logits"], target, self.config)
         return rec, {"reconstruction": rec}
 
+    def fused_training_step(self, max_rows: int):
+        """A hand-written forward and backward pass, ``step(x, target) -> (total, terms, code)`` as ``loss``
+        and ``forward`` would give them, leaving the gradients in ``p.grad``; or None, and the loop
+        differentiates ``loss`` with autograd. Batches have at most ``max_rows`` rows (models/dense_step.py)."""
+        return None
+
     def per_sample_error(self, out: dict, target: torch.Tensor) -> torch.Tensor:
-        """Mean squared reconstruction error of each sample, ``(batch,)``."""
-        diff = (self.reconstruct(out) - target).flatten(1)  # (batch, features)
+        """Mean squared reconstruction error of each sample, ``(batch,)``. Scoring's last use of ``out``:
+        the difference is formed in the reconstruction's memory (a linear output's: the logits')."""
+        diff = self.reconstruct(out).sub_(target).flatten(1)  # (batch, features)
         return torch.linalg.vector_norm(diff, dim=1).square_() / diff.shape[1]

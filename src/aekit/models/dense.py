@@ -9,6 +9,7 @@ from torch import nn
 
 from ._registry import register_model
 from .base import Autoencoder, ModelConfig, glorot_init, make_activation
+from .dense_step import DenseStep
 
 
 @dataclass
@@ -75,3 +76,6 @@ class DenseAutoencoder(Autoencoder):
         )
         self.decoder = dense_decoder(c, n_features)
         self.apply(glorot_init)
+
+    def fused_training_step(self, max_rows: int):
+        return DenseStep.for_model(self, max_rows)

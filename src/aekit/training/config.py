@@ -22,8 +22,11 @@ class TrainConfig:
     seed: int = 0
     #: CPU threads while training; None picks 1 for small models (faster) and torch's default otherwise
     num_threads: Optional[int] = None
-    #: samples per forward pass when evaluating (validation); larger than training batches, no gradients
-    eval_batch_size: int = 4096
+    #: samples per forward pass when evaluating (validation): no gradients, so larger than training
+    #: batches, but small enough that a batch's activations stay in the CPU's cache (4096 was 10% slower)
+    eval_batch_size: int = 1024
+    #: use the model's hand-written training step where it has one (plain dense models) instead of autograd
+    fused_step: bool = True
 
     def __post_init__(self):
         if int(self.epochs) < 1:

@@ -15,24 +15,11 @@ from torch import nn
 from ..exceptions import DataError, TrainingError
 from .callbacks import Callback
 from .config import TrainConfig
+from .optim import make_optimizer
 from .threads import cpu_threads
 
 #: ``corruption(batch, generator) -> corrupted batch``
 Corruption = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
-
-
-def make_optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:
-    lr, wd = float(config.learning_rate), float(config.weight_decay)
-    if config.optimizer in ("adam", "adamw"):
-        cls = torch.optim.Adam if config.optimizer == "adam" else torch.optim.AdamW
-        # The fused kernel updates every parameter in one pass; the foreach one is the fallback.
-        try:
-            return cls(params, lr=lr, weight_decay=wd, fused=True)
-        except (RuntimeError, TypeError, ValueError):
-            return cls(params, lr=lr, weight_decay=wd, foreach=True)
-    if config.optimizer == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr, weight_decay=wd, foreach=True)
-    return torch.optim.SGD(params, lr=lr, weight_decay=wd, momentum=0.9, foreach=True)
 
 
 def batch_starts(n: int, batch_size: int) -> list:
@@ -101,6 +88,8 @@ class Trainer:
         self._trial_forward(model, x)
         optimizer = make_optimizer(model.parameters(), cfg)
         batches = _Batches(x, target, int(cfg.batch_size), bool(cfg.shuffle))
+        # a penalty needs the autograd graph of the model's outputs; the hand-written steps have none
+        step = model.fused_training_step(batches.rows) if cfg.fused_step and not self.penalties else None
         history: dict = {}
         best = (float("inf"), None, -1)  # (monitored loss, weights, epoch)
         wait = 0
@@ -111,7 +100,7 @@ class Trainer:
             for cb in self.callbacks:
                 cb.on_epoch_begin(epoch, self, model)
             start = time.perf_counter()
-            logs = self._train_epoch(model, optimizer, batches, gen, epoch)
+            logs = self._train_epoch(model, optimizer, batches, gen, epoch, step)
             if x_val is not None:
                 val_gen = torch.Generator(device=device).manual_seed(val_gen_seed)
                 logs.update({f"val_{k}": v for k, v in self.evaluate(model, x_val, target_val, val_gen).items()})
@@ -153,22 +142,27 @@ class Trainer:
         finally:
             model.train(was_training)
 
-    def _train_epoch(self, model, optimizer, batches: "_Batches", gen, epoch: int) -> dict:
+    def _train_epoch(self, model, optimizer, batches: "_Batches", gen, epoch: int, step=None) -> dict:
+        """One pass over the batches: through ``step`` (the model's hand-written step) if given, else autograd."""
         n = batches.x.shape[0]
         model.train()
         # Per-batch terms stay on the device; one synchronisation per epoch, not per step.
         rows, names = [], None
         for xb, yb in batches.epoch(gen):
             inp = self.corruption(xb, gen) if self.corruption is not None else xb
-            out = model(inp)
-            total, terms = self.objective(model, out, yb)
-            optimizer.zero_grad(set_to_none=True)
-            total.backward()
+            if step is not None:
+                total, terms, code = step(inp, yb)
+            else:
+                out = model(inp)
+                total, terms = self.objective(model, out, yb)
+                optimizer.zero_grad(set_to_none=True)
+                total.backward()
+                code = out["code"]
             optimizer.step()
             if names is None:
                 names = list(terms)
             rows.append(torch.stack([total.detach(), *(t.detach() for t in terms.values()),
-                                     out["code"].detach().abs().mean()]) * xb.shape[0])
+                                     code.detach().abs().mean()]) * xb.shape[0])
         table = torch.stack(rows)  # (n_batches, 2 + n_terms), each row weighted by its batch size
         finite = torch.isfinite(table[:, 0])
         if not bool(finite.all()):
@@ -211,7 +205,7 @@ class _Batches:
     def __init__(self, x: torch.Tensor, target: torch.Tensor, batch_size: int, shuffle: bool):
         self.x, self.target, self.shuffle = x, target, shuffle
         self.starts = batch_starts(x.shape[0], batch_size)
-        rows = max(hi - lo for lo, hi in zip(self.starts[:-1], self.starts[1:]))
+        self.rows = rows = max(hi - lo for lo, hi in zip(self.starts[:-1], self.starts[1:]))  # the largest batch
         self.x_buf = x.new_empty((rows,) + tuple(x.shape[1:]))
         self.t_buf = None if target is x else target.new_empty((rows,) + tuple(target.shape[1:]))
 

@@ -1,0 +1,105 @@
+"""The training step of a plain dense autoencoder, with its backward pass written out.
+
+A chain of ``Linear`` layers with ReLU or linear activations, and a BCE-on-logits or MSE loss, is the
+tutorial model and the deep one. For them autograd's bookkeeping (a graph per step, a fresh tensor per
+intermediate, one kernel per elementwise operation) costs as much as the matrix products themselves. This
+step keeps every activation and gradient in buffers made once, runs each product straight into its
+buffer (``addmm(out=)``), folds the loss' ``1 / N`` into the products' ``alpha``, and forms the output
+gradient ``sigmoid(z) - x`` (or ``z - x``) in place: per layer one product forward and two backward, one
+bias sum, one ReLU mask.
+
+It computes exactly what autograd computes for the same model (``tests/training/test_trainer.py`` checks
+the loss curves agree); models with anything else (batch-norm, dropout, other activations, penalties) train
+through autograd.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+from torch import nn
+
+from .base import sum_log
+
+#: activations the step differentiates itself: name -> module type
+_ACTIVATIONS = {nn.ReLU: "relu", nn.Identity: "linear"}
+
+
+class DenseStep:
+    """``step(x, target) -> (loss, terms, code)``: one forward and backward pass; the gradients land in ``p.grad``."""
+
+    def __init__(self, layers: list, activations: list, code_layer: int, loss: str, max_rows: int):
+        self.layers, self.activations, self.code_layer, self.loss = layers, activations, code_layer, loss
+        first = layers[0].weight
+        # outputs[i] holds layer i's activation (the last one: the logits); grads[i] the gradient at its input
+        self.outputs = [first.new_empty((max_rows, layer.out_features)) for layer in layers]
+        self.grads = [first.new_empty((max_rows, layer.out_features)) for layer in layers]
+        self.wide = first.new_empty(max_rows * layers[-1].out_features, dtype=torch.float64)  # for sum_log
+        for layer in layers:
+            for p in (layer.weight, layer.bias):
+                p.grad = torch.zeros_like(p)
+
+    @classmethod
+    def for_model(cls, model: nn.Module, max_rows: int) -> Optional["DenseStep"]:
+        """The step for ``model`` (encoder and decoder ``nn.Sequential`` of Linear and activations), or None."""
+        config = model.config
+        if (config.loss, config.output_activation) not in (("bce", "sigmoid"), ("mse", "linear")):
+            return None
+        layers, activations, code_layer = [], [], None
+        for part in (model.encoder, model.decoder):
+            after_linear = False
+            for module in part:
+                if type(module) is nn.Linear and module.bias is not None:
+                    layers.append(module)
+                    activations.append("linear")
+                    after_linear = True
+                elif type(module) in _ACTIVATIONS and after_linear:
+                    activations[-1] = _ACTIVATIONS[type(module)]
+                    after_linear = False
+                else:
+                    return None
+            if code_layer is None:
+                code_layer = len(layers) - 1
+        if activations[-1] != "linear" or code_layer < 0:
+            return None  # the decoder must end in the logits layer
+        return cls(layers, activations, code_layer, config.loss, max_rows)
+
+    @torch.no_grad()
+    def __call__(self, x: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, dict, torch.Tensor]:
+        n = x.shape[0]
+        outs = [o[:n] for o in self.outputs]
+        inputs = [x] + outs[:-1]
+        for layer, act, inp, out in zip(self.layers, self.activations, inputs, outs):
+            torch.addmm(layer.bias, inp, layer.weight.t(), out=out)
+            if act == "relu":
+                out.relu_()
+        logits, grad = outs[-1], self.grads[-1][:n]
+        loss, scale = self._loss_and_output_grad(logits, target, grad)
+        for i in range(len(self.layers) - 1, -1, -1):
+            layer, g = self.layers[i], self.grads[i][:n]
+            alpha = scale if i == len(self.layers) - 1 else 1.0
+            torch.addmm(layer.weight.grad, g.t(), inputs[i], beta=0.0, alpha=alpha, out=layer.weight.grad)
+            torch.sum(g, 0, out=layer.bias.grad)
+            if alpha != 1.0:
+                layer.bias.grad.mul_(alpha)
+            if i == 0:
+                break
+            below = self.grads[i - 1][:n]
+            torch.addmm(below, g, layer.weight, beta=0.0, alpha=alpha, out=below)
+            if self.activations[i - 1] == "relu":  # the ReLU's output is positive exactly where it passes
+                torch.ops.aten.threshold_backward.grad_input(below, outs[i - 1], 0.0, grad_input=below)
+        return loss, {"reconstruction": loss}, outs[self.code_layer]  # the terms of Autoencoder.loss
+
+    def _loss_and_output_grad(self, logits, target, grad) -> tuple[torch.Tensor, float]:
+        """The mean loss; ``grad`` set to N times its gradient w.r.t. the logits, and the factor 1/N (or 2/N)."""
+        n = logits.numel()
+        if self.loss == "mse":
+            torch.sub(logits, target, out=grad)
+            return torch.dot(grad.reshape(-1), grad.reshape(-1)) / n, 2.0 / n
+        # BCE on logits, as models.base.bce_with_logits: softplus(z) - x z, softplus(z) = z - log(sigmoid(z))
+        torch.clamp_min(logits, -40.0, out=grad)
+        clamped_sum = grad.sum()
+        grad.sigmoid_()
+        loss = (clamped_sum - sum_log(grad, self.wide) - torch.dot(target.reshape(-1), logits.reshape(-1))) / n
+        grad.sub_(target)
+        return loss, 1.0 / n
