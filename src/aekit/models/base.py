@@ -84,7 +84,8 @@ def sum_log(p: torch.Tensor, buffer: Optional[torch.Tensor] = None) -> torch.Ten
     """
     flat = p.reshape(-1)
     whole = flat.numel() - flat.numel() % 16
-    wide = flat[:whole].double() if buffer is None else buffer[:whole].copy_(flat[:whole])
+    head = flat if whole == flat.numel() else flat[:whole]
+    wide = head.double() if buffer is None else buffer[:whole].copy_(head)
     total = wide.view(-1, 16).prod(dim=1).log_().sum()
     if whole < flat.numel():
         total = total + flat[whole:].double().log().sum()

@@ -33,8 +33,10 @@ class Adam:
         self.beta1, self.beta2, self.eps = float(betas[0]), float(betas[1]), float(eps)
         self.exp_avg = [torch.zeros_like(p) for p in self.params]
         self.exp_avg_sq = [torch.zeros_like(p) for p in self.params]
-        # one step count per parameter, a float32 scalar on its device, as the fused kernel takes them
-        self.steps = [torch.zeros((), dtype=torch.float32, device=p.device) for p in self.params]
+        # a step count per parameter, a float32 scalar on its device, as the fused kernel takes them; one
+        # tensor shared by all while every step updates every parameter (one increment instead of many)
+        count = torch.zeros((), dtype=torch.float32, device=self.params[0].device)
+        self.steps, self._shared_steps = [count] * len(self.params), True
         self._fused = _fused_kernel(self.params, decoupled)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -48,6 +50,8 @@ class Adam:
     def step(self) -> None:
         live = [i for i, p in enumerate(self.params) if p.grad is not None]
         if len(live) < len(self.params):
+            if self._shared_steps:  # from now on each parameter counts its own steps
+                self.steps, self._shared_steps = [s.clone() for s in self.steps], False
             pick = lambda seq: [seq[i] for i in live]  # noqa: E731
         else:
             pick = lambda seq: seq  # noqa: E731
@@ -55,7 +59,10 @@ class Adam:
         if not params:
             return
         grads = [p.grad for p in params]
-        torch._foreach_add_(steps, 1.0)
+        if self._shared_steps:
+            self.steps[0].add_(1.0)
+        else:
+            torch._foreach_add_(steps, 1.0)
         if self._fused is not None:
             self._fused(params, grads, m, v, [], steps, lr=self.lr, beta1=self.beta1, beta2=self.beta2,
                         weight_decay=self.weight_decay, eps=self.eps, amsgrad=False, maximize=False)
