@@ -35,9 +35,10 @@ class DenseStep:
     def __init__(self, layers: list, activations: list, code_layer: int, loss: str, max_rows: int):
         self.layers, self.activations, self.code_layer, self.loss = layers, activations, code_layer, loss
         first = layers[0].weight
-        # outputs[i] holds layer i's activation (the last one: the logits); grads[i] the gradient at its input
+        # outputs[i] holds layer i's activation (the last one: the logits); grads[i] the gradient at its input.
+        # The logits are read once, by the loss, which then turns them into their gradient in place.
         self.outputs = [first.new_empty((max_rows, layer.out_features)) for layer in layers]
-        self.grads = [first.new_empty((max_rows, layer.out_features)) for layer in layers]
+        self.grads = [first.new_empty((max_rows, layer.out_features)) for layer in layers[:-1]] + self.outputs[-1:]
         self.wide = first.new_empty(max_rows * layers[-1].out_features, dtype=torch.float64)  # for sum_log
         self.weights_t = [layer.weight.t() for layer in layers]  # views: they follow the optimizer's updates
         for layer in layers:
@@ -86,7 +87,7 @@ class DenseStep:
             torch.addmm(layer.bias, inp, w_t, out=out)
             if act == "relu":
                 out.relu_()
-        loss, scale = self._loss_and_output_grad(outs[-1], flat_logits, target, grads[-1])
+        loss, scale = self._loss_and_output_grad(outs[-1], flat_logits, target)  # outs[-1] is grads[-1]
         last = len(self.layers) - 1
         for i in range(last, -1, -1):
             layer, g = self.layers[i], grads[i]
@@ -103,17 +104,16 @@ class DenseStep:
                                                              grad_input=grads[i - 1])
         return loss, {"reconstruction": loss}, outs[self.code_layer]  # the terms of Autoencoder.loss
 
-    def _loss_and_output_grad(self, logits, flat_logits, target, grad) -> tuple[torch.Tensor, float]:
-        """The mean loss; ``grad`` set to N times its gradient w.r.t. the logits, and the factor 1/N (or 2/N)."""
+    def _loss_and_output_grad(self, logits, flat_logits, target) -> tuple[torch.Tensor, float]:
+        """The mean loss; ``logits`` turned in place into N times the loss' gradient w.r.t. them; 1/N (or 2/N)."""
         n = flat_logits.numel()
         if self.loss == "mse":
-            torch.sub(logits, target, out=grad)
-            flat = grad.view(-1)
-            return torch.dot(flat, flat) / n, 2.0 / n
+            logits.sub_(target)
+            return torch.dot(flat_logits, flat_logits) / n, 2.0 / n
         # BCE on logits, as models.base.bce_with_logits: softplus(z) - x z, softplus(z) = z - log(sigmoid(z))
-        torch.clamp_min(logits, -40.0, out=grad)
-        clamped_sum = grad.sum()
-        grad.sigmoid_()
-        loss = (clamped_sum - torch.dot(target.view(-1), flat_logits)).sub_(sum_log(grad, self.wide)).div_(n)
-        grad.sub_(target)
+        cross = torch.dot(target.view(-1), flat_logits)
+        clamped_sum = logits.clamp_min_(-40.0).sum()
+        logits.sigmoid_()
+        loss = (clamped_sum - cross).sub_(sum_log(logits, self.wide)).div_(n)
+        logits.sub_(target)
         return loss, 1.0 / n

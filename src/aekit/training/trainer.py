@@ -207,13 +207,15 @@ class _Batches:
         self.x, self.target, self.shuffle = x, target, shuffle
         self.starts = batch_starts(x.shape[0], batch_size)
         self.sizes = [hi - lo for lo, hi in zip(self.starts[:-1], self.starts[1:])]
+        self.index_dtype = torch.int32 if x.shape[0] < 2 ** 31 else torch.int64  # half the permutation's memory
         self.rows = rows = max(self.sizes)  # the largest batch
         self.x_buf = x.new_empty((rows,) + tuple(x.shape[1:]))
         self.t_buf = None if target is x else target.new_empty((rows,) + tuple(target.shape[1:]))
 
     def epoch(self, gen: torch.Generator):
         """Yield ``(inputs, targets)`` for every batch of one epoch."""
-        order = torch.randperm(self.x.shape[0], generator=gen, device=self.x.device) if self.shuffle else None
+        order = (torch.randperm(self.x.shape[0], generator=gen, device=self.x.device, dtype=self.index_dtype)
+                 if self.shuffle else None)
         for lo, hi in zip(self.starts[:-1], self.starts[1:]):
             if order is None:
                 yield self.x[lo:hi], self.target[lo:hi]
