@@ -123,6 +123,7 @@ class Trainer:
         if best[1] is not None:
             model.load_state_dict(best[1])
             history["best_epoch"] = best[2]
+        model.zero_grad(set_to_none=True)  # a fitted model carries no gradients (the memory of its weights)
         model.eval()
         for cb in self.callbacks:
             cb.on_train_end(history, self, model)
