@@ -111,7 +111,7 @@ class DenseStep:
             logits.sub_(target)
             return torch.dot(flat_logits, flat_logits) / n, 2.0 / n
         # BCE on logits, as models.base.bce_with_logits: softplus(z) - x z, softplus(z) = z - log(sigmoid(z))
-        cross = torch.dot(target.view(-1), flat_logits)
+        cross = torch.dot(target.reshape(-1), flat_logits)
         clamped_sum = logits.clamp_min_(-40.0).sum()
         logits.sigmoid_()
         loss = (clamped_sum - cross).sub_(sum_log(logits, self.wide)).div_(n)

@@ -20,8 +20,9 @@ from .config import TrainConfig
 class Adam:
     """Adam (``decoupled=False``: weight decay added to the gradient) or AdamW (decay applied to the weights).
 
-    Same update, state and defaults as ``torch.optim.Adam`` / ``torch.optim.AdamW`` with ``betas=(0.9,
-    0.999)``, ``eps=1e-8``; ``state_dict`` is not offered (aekit keeps no optimizer state between fits).
+    The same update and state as ``torch.optim.Adam`` / ``torch.optim.AdamW`` (``betas=(0.9, 0.999)``,
+    ``eps=1e-8``; ``weight_decay`` as given: aekit passes ``TrainConfig.weight_decay``, 0 unless set);
+    ``state_dict`` is not offered (aekit keeps no optimizer state between fits).
     """
 
     def __init__(self, params, lr: float = 1e-3, weight_decay: float = 0.0, decoupled: bool = False,
