@@ -99,7 +99,8 @@ def same_epoch_table(results: Path) -> str:
 
 
 def spread_table(results: Path) -> str:
-    """Every seed of a run, as committed (``RUN.json`` and ``seeds/``) and in each ``experiments/VARIANT/``."""
+    """Every seed of a run, as committed (``RUN.json`` and ``seeds/``), in each ``experiments/VARIANT/``, and
+    the peer's own runs of the VAE (``peers/``)."""
     rows = ["| run | variant | seeds | final figure per seed | median | published |", "|---|---|---|---|---|---|"]
     for name in ("conv_transpose", "conv_denoise", "conv_vae"):
         groups = {"as committed": [results / f"{name}.json", *sorted((results / "seeds").glob(f"{name}_seed*.json"))]}
@@ -112,11 +113,20 @@ def spread_table(results: Path) -> str:
                 continue
             key = "loss" if name == "conv_vae" else "val_loss"
             values = {r["protocol"]["seed"]: r["final"][key] for r in records}
-            digits = 2 if name == "conv_vae" else 4
-            listed = ", ".join(f"{v:.{digits}f}" for _, v in sorted(values.items()))
-            rows.append(f"| {name} | {variant} | {', '.join(map(str, sorted(values)))} | {key} {listed} | "
-                        f"{float(np.median(list(values.values()))):.{digits}f} | {RUNS[name]['published']} |")
+            rows.append(_spread_row(name, variant, key, values))
+    # the peer itself under the same seeds: bench/keras_vae.py (Keras 3, JAX backend)
+    peers = [json.loads(p.read_text()) for p in sorted((results / "peers").glob("keras_vae_seed*.json"))]
+    if peers:
+        rows.append(_spread_row("conv_vae", "Keras 3 / JAX, keras-io's model", "loss",
+                                {r["seed"]: r["loss"][-1] for r in peers}))
     return "\n".join(rows)
+
+
+def _spread_row(name: str, variant: str, key: str, values: dict) -> str:
+    digits = 2 if name == "conv_vae" else 4
+    listed = ", ".join(f"{v:.{digits}f}" for _, v in sorted(values.items()))
+    return (f"| {name} | {variant} | {', '.join(map(str, sorted(values)))} | {key} {listed} | "
+            f"{float(np.median(list(values.values()))):.{digits}f} | {RUNS[name]['published']} |")
 
 
 def prepare(run: dict, ds, seed: int):
