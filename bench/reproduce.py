@@ -102,7 +102,7 @@ def spread_table(results: Path) -> str:
     """Every seed of a run, as committed (``RUN.json`` and ``seeds/``), in each ``experiments/VARIANT/``, and
     the peer's own runs of the VAE (``peers/``)."""
     rows = ["| run | variant | seeds | final figure per seed | median | published |", "|---|---|---|---|---|---|"]
-    for name in ("conv_transpose", "conv_denoise", "conv_vae"):
+    for name in ("deep", "conv_transpose", "conv_denoise", "conv_vae"):
         groups = {"as committed": [results / f"{name}.json", *sorted((results / "seeds").glob(f"{name}_seed*.json"))]}
         for folder in sorted(p for p in (results / "experiments").glob("*") if p.is_dir()):
             groups[folder.name] = sorted(folder.glob(f"{name}_seed*.json"))
@@ -154,6 +154,8 @@ def main(argv=None) -> int:
     p.add_argument("--out", type=Path, default=None, help="JSON record (default docs/results/RUN.json)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--device", default="auto", help="'auto' (a GPU when there is one), 'cpu' or 'cuda'")
+    p.add_argument("--autograd", action="store_true",
+                   help="dense runs: train through autograd, not the hand-written dense step (an experiment)")
     p.add_argument("--no-tf32", action="store_true",
                    help="GPU convolutions in full float32 (torch lets cuDNN use TF32 by default)")
     p.add_argument("--start-from", type=Path, default=None,
@@ -177,6 +179,10 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     if args.no_tf32:
         torch.backends.cudnn.allow_tf32 = False
+    if args.autograd:
+        from aekit.models.dense import DenseAutoencoder
+
+        DenseAutoencoder.fused_training_step = lambda self, max_rows: None
     run = RUNS[args.run]
     ds = load_mnist(data_dir=args.data_dir)
     params = dict(run["params"], random_state=args.seed, verbose=1, device=args.device)
@@ -374,6 +380,8 @@ def summarise(args, run, est, ds, seconds) -> dict:
         final["test_code_activation"] = float(est.transform(ds.X_test).mean())
     final["parameters"] = int(sum(p.numel() for p in est.model_.parameters()))
     cmd = "python bench/reproduce.py " + args.run + (f" --epochs {args.epochs}" if args.epochs else "")
+    cmd += (f" --seed {args.seed}" if args.seed else "") + (" --autograd" if args.autograd else "")
+    cmd += f" --out {args.out}" if args.out else ""
     return {
         "run": args.run, "command": cmd, "published": run["published"],
         "protocol": {k: (list(v) if isinstance(v, tuple) else v) for k, v in run["params"].items()}
