@@ -80,13 +80,15 @@ def sum_log(p: torch.Tensor, buffer: Optional[torch.Tensor] = None) -> torch.Ten
 
     The logarithm is the costliest kernel of the BCE (a sixth of a tutorial-model epoch); a product of 16
     such values stays above 1e-282, inside float64's range, so ``sum(log(p)) = sum(log(prod of 16))``.
+    The 16 are every (numel / 16)-th element: a product across the rows of a (16, numel / 16) view
+    vectorises, one within rows of 16 does not (87 against 135 us for 200,704 elements on 2 cores).
     ``buffer``: float64, at least ``p.numel()`` elements, to hold the widened copy (else one is allocated).
     """
     flat = p.reshape(-1)
     whole = flat.numel() - flat.numel() % 16
     head = flat if whole == flat.numel() else flat[:whole]
     wide = head.double() if buffer is None else buffer[:whole].copy_(head)
-    total = wide.view(-1, 16).prod(dim=1).log_().sum()
+    total = wide.view(16, -1).prod(dim=0).log_().sum()
     if whole < flat.numel():
         total = total + flat[whole:].double().log().sum()
     return total.to(p.dtype)
