@@ -94,27 +94,37 @@ def sum_log(p: torch.Tensor, buffer: Optional[torch.Tensor] = None) -> torch.Ten
     return total.to(p.dtype)
 
 
+def bce_leaving_sigmoid(logits: torch.Tensor, target: torch.Tensor, work: torch.Tensor,
+                        buffer: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """Mean BCE of ``sigmoid(logits)`` against ``target``; ``work`` (the logits' shape, or the logits
+    themselves, which are read first) is left holding ``sigmoid(max(logits, -40))``, from which the gradient
+    ``sigmoid(z) - x`` is one subtraction away. ``buffer``: see :func:`sum_log`.
+
+    ``softplus(z) = z - log(sigmoid(z))`` exactly; z is clamped at -40 inside it only, where
+    ``softplus(z) < 5e-18``, far below float32's resolution of the summed loss.
+    """
+    cross = torch.dot(target.reshape(-1), logits.reshape(-1))
+    clamped_sum = torch.clamp_min(logits, -40.0, out=work).sum()
+    work.sigmoid_()
+    return (clamped_sum - cross - sum_log(work, buffer)) / logits.numel()
+
+
 class _BCEWithLogitsMean(torch.autograd.Function):
     """Mean binary cross-entropy on logits with its gradient, in the fewest passes over the batch.
 
     Same value and gradient as ``F.binary_cross_entropy_with_logits``, which runs about ten elementwise
     kernels per step (a third of a tutorial-model step). Here: one sigmoid, one logarithm per 16 elements,
-    a few reductions, and a gradient ``(sigmoid(z) - x) / N`` formed in place.
-
-    ``softplus(z) = z - log(sigmoid(z))`` exactly; z is clamped at -40 inside it only, where
-    ``softplus(z) < 5e-18``, far below float32's resolution of the summed loss. The target gets no gradient.
+    a few reductions (:func:`bce_leaving_sigmoid`), and a gradient ``(sigmoid(z) - x) / N`` formed in place.
+    The target gets no gradient.
     """
 
     @staticmethod
     def forward(ctx, logits, target):
-        n = logits.numel()
-        clamped = logits.clamp_min(-40.0)
-        s = torch.sigmoid(clamped)
-        softplus_sum = clamped.sum() - sum_log(s)
-        cross = torch.dot(target.reshape(-1), logits.reshape(-1))
+        s = torch.empty_like(logits)
+        loss = bce_leaving_sigmoid(logits, target, s)
         if ctx.needs_input_grad[0]:  # not when evaluating
-            ctx.save_for_backward(s.sub_(target).mul_(1.0 / n))  # d loss / d logits, made in place
-        return (softplus_sum - cross) / n
+            ctx.save_for_backward(s.sub_(target).mul_(1.0 / logits.numel()))  # d loss / d logits, in place
+        return loss
 
     @staticmethod
     def backward(ctx, grad):

@@ -19,7 +19,7 @@ from typing import Optional
 import torch
 from torch import nn
 
-from .base import sum_log
+from .base import bce_leaving_sigmoid
 
 #: activations the step differentiates itself: name -> module type
 _ACTIVATIONS = {nn.ReLU: "relu", nn.Identity: "linear"}
@@ -39,7 +39,7 @@ class DenseStep:
         # The logits are read once, by the loss, which then turns them into their gradient in place.
         self.outputs = [first.new_empty((max_rows, layer.out_features)) for layer in layers]
         self.grads = [first.new_empty((max_rows, layer.out_features)) for layer in layers[:-1]] + self.outputs[-1:]
-        self.wide = first.new_empty(max_rows * layers[-1].out_features, dtype=torch.float64)  # for sum_log
+        self.wide = first.new_empty(max_rows * layers[-1].out_features, dtype=torch.float64)  # the BCE's buffer
         self.weights_t = [layer.weight.t() for layer in layers]  # views: they follow the optimizer's updates
         for layer in layers:
             for p in (layer.weight, layer.bias):
@@ -110,10 +110,6 @@ class DenseStep:
         if self.loss == "mse":
             logits.sub_(target)
             return torch.dot(flat_logits, flat_logits) / n, 2.0 / n
-        # BCE on logits, as models.base.bce_with_logits: softplus(z) - x z, softplus(z) = z - log(sigmoid(z))
-        cross = torch.dot(target.reshape(-1), flat_logits)
-        clamped_sum = logits.clamp_min_(-40.0).sum()
-        logits.sigmoid_()
-        loss = (clamped_sum - cross).sub_(sum_log(logits, self.wide)).div_(n)
+        loss = bce_leaving_sigmoid(logits, target, logits, self.wide)  # as models.base.bce_with_logits
         logits.sub_(target)
         return loss, 1.0 / n
