@@ -22,6 +22,19 @@ def int_tuple(text: str) -> tuple:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers such as 128,64, got {text!r}") from None
 
 
+def add_model_argument(parser, help: str = "model file written by aekit train") -> None:
+    parser.add_argument("model", metavar="MODEL", type=Path, help=help)
+
+
+def add_data_argument(parser, metavar: str = "DATA", help: str = "built-in dataset name or data file") -> None:
+    parser.add_argument("data", metavar=metavar, help=help)
+
+
+def add_data_dir_option(parser) -> None:
+    parser.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
+                        help="folder holding the files of a built-in dataset")
+
+
 def model_input(dataset, model) -> np.ndarray:
     """The dataset's samples in the shape the fitted model takes (flat vectors, or images)."""
     shape = tuple(model.input_shape_)

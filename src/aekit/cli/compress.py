@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..exceptions import DataError
-from ._common import load_model, model_input, write_array
+from ._common import add_data_argument, add_data_dir_option, add_model_argument, load_model, model_input, write_array
 
 
 def register(sub) -> None:
@@ -13,17 +13,17 @@ def register(sub) -> None:
         description="Encode DATA, quantise each code value to --bits bits, entropy-code them (lzma or zlib) and "
                     "write an .aez file (header with format version, model fingerprint and checksums). Prints bytes "
                     "per sample, the ratio to the raw data and to gzip of it, and the reconstruction MSE and PSNR.")
-    p.add_argument("model", metavar="MODEL", type=Path, help="model file written by aekit train")
-    p.add_argument("data", metavar="DATA", help="built-in dataset name or data file")
+    add_model_argument(p)
+    add_data_argument(p)
     p.add_argument("-o", "--output", required=True, type=Path, help="compressed file to write (.aez)")
     p.add_argument("--bits", type=int, default=8, help="bits per code value, 1 to 16 (default 8)")
     p.add_argument("--codec", default="lzma", help="lzma | zlib (default lzma)")
-    p.add_argument("--data-dir", type=Path, default=None, help="folder holding the files of a built-in dataset")
+    add_data_dir_option(p)
     p.set_defaults(func=run_compress)
 
     d = sub.add_parser("decompress", help="decode an .aez file with the model that wrote it",
                        description="Decode an .aez file written by 'aekit compress' with the same model.")
-    d.add_argument("model", metavar="MODEL", type=Path, help="the model file that compressed the data")
+    add_model_argument(d, help="the model file that compressed the data")
     d.add_argument("input", metavar="FILE", type=Path, help=".aez file written by aekit compress")
     d.add_argument("-o", "--output", required=True, type=Path, help="reconstructions: .npy or .csv")
     d.set_defaults(func=run_decompress)

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ..exceptions import DataError
-from ._common import load_model
+from ._common import add_model_argument, load_model
 
 
 def register(sub) -> None:
@@ -17,7 +17,7 @@ def register(sub) -> None:
                     "(n, height, width) or a folder of PNG images of one size; OUT is a .npy file or a folder "
                     "for PNG images (named as the input's). With --clean (or --add-noise) the mean PSNR and SSIM "
                     "of the noisy and of the denoised images are printed.")
-    p.add_argument("model", metavar="MODEL", type=Path, help="model file written by aekit train")
+    add_model_argument(p)
     p.add_argument("input", metavar="INPUT", help="noisy images: .npy file or folder of PNG images")
     p.add_argument("-o", "--output", required=True, type=Path, help="denoised images: .npy file or a folder")
     p.add_argument("--clean", default=None, help="the clean images, in the same order (.npy or PNG folder)")

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from ..exceptions import ModelFileError
-from ._common import load_model, model_input, write_csv
+from ._common import add_data_argument, add_data_dir_option, add_model_argument, load_model, model_input, write_csv
 
 
 def register(sub) -> None:
@@ -17,10 +17,10 @@ def register(sub) -> None:
         description="Fit an aekit.AnomalyDetector on TRAIN and save it. Without autoencoder options it trains the "
                     "detector's default tabular autoencoder; any option below replaces that default's setting. "
                     "Use the file with 'aekit detect'.")
-    f.add_argument("data", metavar="TRAIN", help="built-in dataset name or data file (mostly normal samples)")
+    add_data_argument(f, metavar="TRAIN", help="built-in dataset name or data file (mostly normal samples)")
     f.add_argument("-o", "--output", required=True, type=Path, help="detector file to write (.safetensors)")
     f.add_argument("--force", action="store_true", help="replace an existing detector file")
-    f.add_argument("--data-dir", type=Path, default=None, help="folder holding the files of a built-in dataset")
+    add_data_dir_option(f)
     d = f.add_argument_group("detector (aekit.AnomalyDetector parameters)")
     d.add_argument("--contamination", type=float, default=None, help="expected fraction of outliers (default 0.1)")
     d.add_argument("--alpha", type=float, default=None,
@@ -45,11 +45,11 @@ def register(sub) -> None:
                     "one row per sample: anomaly_score (higher = more anomalous), pvalue (conformal; small = "
                     "unusual), label (-1 outlier, 1 inlier, scikit-learn's convention; PyOD's is 1 / 0) and, for "
                     "flagged samples, the features with the largest share of the reconstruction error.")
-    p.add_argument("model", metavar="MODEL", type=Path, help="detector file written by aekit fit-detector")
-    p.add_argument("data", metavar="DATA", help="built-in dataset name or data file")
+    add_model_argument(p, help="detector file written by aekit fit-detector")
+    add_data_argument(p)
     p.add_argument("-o", "--output", required=True, type=Path, help="scores file (.csv)")
     p.add_argument("--top", type=int, default=3, help="features listed per flagged sample (default 3)")
-    p.add_argument("--data-dir", type=Path, default=None, help="folder holding the files of a built-in dataset")
+    add_data_dir_option(p)
     p.set_defaults(func=run_detect)
 
 

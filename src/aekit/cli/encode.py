@@ -3,17 +3,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._common import load_model, model_input, write_array
+from ._common import add_data_argument, add_data_dir_option, add_model_argument, load_model, model_input, write_array
 
 
 def register(sub) -> None:
     p = sub.add_parser("encode", help="write the codes of DATA (.csv or .npy)",
                        description="Encode DATA with a saved model; write one row of codes per sample.")
-    p.add_argument("model", metavar="MODEL", type=Path, help="model file written by aekit train")
-    p.add_argument("data", metavar="DATA", help="built-in dataset name or data file")
+    add_model_argument(p)
+    add_data_argument(p)
     p.add_argument("-o", "--output", required=True, type=Path, help="codes file: .csv (columns z1..zk) or .npy")
     p.add_argument("--plot", type=Path, default=None, help="also draw the codes as a scatter coloured by label (PNG)")
-    p.add_argument("--data-dir", type=Path, default=None, help="folder holding the files of a built-in dataset")
+    add_data_dir_option(p)
     p.add_argument("--compare", action="store_true",
                    help="also print a comparison with PCA at the same dimension: reconstruction MSE, "
                         "trustworthiness and k-NN accuracy of the labels in code space")

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from ._common import add_model_argument
 
 
 def register(sub) -> None:
     p = sub.add_parser("info", help="describe a saved model", description="Print what a model file holds.")
-    p.add_argument("model", metavar="MODEL", type=Path, help="model file")
+    add_model_argument(p, help="model file")
     p.add_argument("--json", action="store_true", help="print the whole header as JSON")
     p.set_defaults(func=run)
 

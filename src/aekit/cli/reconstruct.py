@@ -3,16 +3,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._common import load_model, model_input, write_array
+from ._common import add_data_argument, add_data_dir_option, add_model_argument, load_model, model_input, write_array
 
 
 def register(sub) -> None:
     p = sub.add_parser("reconstruct", help="write the reconstructions of DATA (.npy or .csv)",
                        description="Pass DATA through a saved model; write its reconstructions.")
-    p.add_argument("model", metavar="MODEL", type=Path, help="model file written by aekit train")
-    p.add_argument("data", metavar="DATA", help="built-in dataset name or data file")
+    add_model_argument(p)
+    add_data_argument(p)
     p.add_argument("-o", "--output", required=True, type=Path, help="output file: .npy or .csv")
-    p.add_argument("--data-dir", type=Path, default=None, help="folder holding the files of a built-in dataset")
+    add_data_dir_option(p)
     p.set_defaults(func=run)
 
 

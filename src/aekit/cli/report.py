@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ..exceptions import AekitError
+from ._common import add_data_dir_option
 from ._progress import progress_apply
 
 
@@ -21,7 +22,7 @@ def register(sub) -> None:
     p.add_argument("run_dir", metavar="RUN_DIR", type=Path, help="folder written by aekit train, or a model file")
     p.add_argument("-o", "--output", type=Path, default=None, metavar="HTML", help="HTML file to write (default RUN_DIR/report.html)")
     p.add_argument("--data", default=None, help="data to evaluate on (default: the data named in RUN_DIR/run.json)")
-    p.add_argument("--data-dir", type=Path, default=None, metavar="DIR", help="folder holding the files of a built-in dataset")
+    add_data_dir_option(p)
     p.add_argument("--detector", type=Path, default=None, metavar="MODEL",
                    help="a saved anomaly detector whose scores and threshold to show (default RUN_DIR/detector.safetensors)")
     p.add_argument("--max-points", type=int, default=20000, metavar="N", help="samples evaluated and shown (default 20000)")

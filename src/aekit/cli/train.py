@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..exceptions import DataError, ModelFileError
-from ._common import int_tuple, write_csv
+from ._common import add_data_argument, add_data_dir_option, int_tuple, write_csv
 from . import report
 
 
@@ -54,12 +54,12 @@ def register(sub) -> None:
                     ".csv/.npy/.npz/.parquet file. Every option maps one-to-one onto an aekit.AutoEncoder "
                     "parameter; unset options keep the estimator's defaults.",
     )
-    p.add_argument("data", metavar="DATA", help="built-in dataset name or data file")
+    add_data_argument(p)
     p.add_argument("--out", "-o", required=True, type=Path, help="folder for the model and its pictures")
     p.add_argument("--force", action="store_true", help="replace a model already in --out")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
     p.add_argument("--no-report", action="store_true", help="do not write report.html (aekit report DIR writes it later)")
-    p.add_argument("--data-dir", type=Path, default=None, help="folder holding the files of a built-in dataset")
+    add_data_dir_option(p)
     group = p.add_argument_group("model and training (aekit.AutoEncoder parameters)")
     for flags, dest, kind, help_text in FLAGS:
         if kind is None:
