@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+
 from ._common import add_model_argument
 
 
