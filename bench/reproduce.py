@@ -203,6 +203,18 @@ def main(argv=None) -> int:
     return 0
 
 
+def command(args, epochs) -> str:
+    """The command line that reproduces a record: the run, its epochs (when given) and the options used."""
+    parts = ["python bench/reproduce.py", args.run]
+    parts += [f"--epochs {epochs}"] if epochs else []
+    parts += [f"--seed {args.seed}"] if args.seed else []
+    parts += [f"--start-from {args.start_from}"] if args.start_from else []
+    parts += ["--no-tf32"] if args.no_tf32 else []
+    parts += ["--autograd"] if args.autograd else []
+    parts += [f"--out {args.out}"] if args.out else []
+    return " ".join(parts)
+
+
 class Recorder(Callback):
     """After every epoch: the JSON record so far and the weights, so a run stopped early still leaves both.
 
@@ -219,15 +231,7 @@ class Recorder(Callback):
 
         h = {k: v for k, v in trainer.history_so_far.items()}
         n = epoch + 1
-        cmd = f"python bench/reproduce.py {self.args.run} --epochs {n}"
-        if self.args.seed:
-            cmd += f" --seed {self.args.seed}"
-        if self.args.start_from:
-            cmd += f" --start-from {self.args.start_from}"
-        if self.args.no_tf32:
-            cmd += " --no-tf32"
-        if self.args.out:
-            cmd += f" --out {self.args.out}"
+        cmd = command(self.args, n)
         record = {
             "run": self.args.run, "command": cmd, "published": self.run["published"],
             "protocol": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.run["params"].items()}
@@ -379,9 +383,7 @@ def summarise(args, run, est, ds, seconds) -> dict:
     if run["data"] == "flat":
         final["test_code_activation"] = float(est.transform(ds.X_test).mean())
     final["parameters"] = int(sum(p.numel() for p in est.model_.parameters()))
-    cmd = "python bench/reproduce.py " + args.run + (f" --epochs {args.epochs}" if args.epochs else "")
-    cmd += (f" --seed {args.seed}" if args.seed else "") + (" --autograd" if args.autograd else "")
-    cmd += f" --out {args.out}" if args.out else ""
+    cmd = command(args, args.epochs)
     return {
         "run": args.run, "command": cmd, "published": run["published"],
         "protocol": {k: (list(v) if isinstance(v, tuple) else v) for k, v in run["params"].items()}
