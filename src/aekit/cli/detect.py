@@ -15,7 +15,8 @@ def register(sub) -> None:
     f = sub.add_parser(
         "fit-detector", help="train an anomaly detector on (mostly normal) data",
         description="Fit an aekit.AnomalyDetector on TRAIN and save it. Without autoencoder options it trains the "
-                    "detector's default tabular autoencoder; any option below replaces that default's setting. "
+                    "detector's default, a batched ensemble of small autoencoders; with any option below it trains "
+                    "one tabular autoencoder (aekit.applications.default_autoencoder) with that setting replaced. "
                     "Use the file with 'aekit detect'.")
     add_data_argument(f, metavar="TRAIN", help="built-in dataset name or data file (mostly normal samples)")
     f.add_argument("-o", "--output", required=True, type=Path, help="detector file to write (.safetensors)")
@@ -28,7 +29,7 @@ def register(sub) -> None:
                         "--contamination)")
     d.add_argument("--calibration-fraction", type=float, default=None,
                    help="share of TRAIN held out to calibrate the threshold and p-values (default 0.2)")
-    d.add_argument("--anomaly-score", default=None, help="joint | residual | reconstruction (default joint)")
+    d.add_argument("--anomaly-score", default=None, help="tails | joint | residual | reconstruction (default tails)")
     a = f.add_argument_group("autoencoder (aekit.AutoEncoder parameters; default: sized for the data)")
     for flags, dest, kind, help_text in train.FLAGS:
         if dest == "random_state":
@@ -93,9 +94,9 @@ def run_detect(args) -> None:
         raise ValueError(f"cannot write {str(args.output)!r}: detect writes a .csv file")
     dataset = load_dataset(args.data, data_dir=args.data_dir)
     X = model_input(dataset, det)  # flat rows, or images for a convolutional detector
-    scores = det.score_samples(X)
+    scores = det.score_samples(X)  # scored once: the p-values come from the same scores
     labels = np.where(scores < det.threshold_, -1, 1)
-    pvalues = det.pvalues(X) if det.n_calibration_ else np.full(len(X), np.nan)
+    pvalues = det.pvalues_of_scores(-scores) if det.n_calibration_ else np.full(len(X), np.nan)
     flagged = np.flatnonzero(labels == -1)
     top = dict(zip(flagged, det.top_features(X[flagged], k=args.top))) if len(flagged) and args.top else {}
     rows = []

@@ -1,0 +1,156 @@
+"""The default detector: the batched ensemble (applications/_ensemble.py), its tails score, files and CLI."""
+import numpy as np
+import pytest
+import torch
+
+import aekit
+from aekit import AnomalyDetector
+from aekit.applications._ensemble import DenseEnsemble, EnsembleConfig, fit_ensemble
+from aekit.applications._members import EnsembleMembers
+from aekit.applications._tails import TailModel
+from aekit.exceptions import ModelFileError
+from aekit.training import TrainConfig, Trainer
+
+
+def normal_data(n, seed):
+    """Six correlated features: column 3 follows column 0, column 4 follows column 1."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 6))
+    X[:, 3] = X[:, 0] + 0.1 * X[:, 3]
+    X[:, 4] = X[:, 1] - 0.1 * X[:, 4]
+    return X.astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def default_detector():
+    torch.set_num_threads(1)
+    return AnomalyDetector(alpha=0.1, random_state=0).fit(normal_data(2000, 0))
+
+
+# -- the ensemble module ----------------------------------------------------------------------------------
+def test_members_see_their_own_features_and_reconstruct_all():
+    model = DenseEnsemble(EnsembleConfig(n_features=10, n_members=4, feature_fraction=0.5, seed=0))
+    assert model.feature_mask.shape == (4, 1, 10)
+    assert torch.all(model.feature_mask.sum(dim=2) == 5)
+    assert len({tuple(m.ravel().tolist()) for m in model.feature_mask}) > 1  # not all the same subset
+    out = model(torch.randn(7, 10))
+    assert out["logits"].shape == (4, 7, 10) and out["code"].shape[:2] == (4, 7)
+    # a member ignores the features it does not see: changing one leaves its output unchanged
+    unseen = int(torch.nonzero(model.feature_mask[0, 0] == 0)[0, 0])
+    x = torch.randn(3, 10)
+    x2 = x.clone()
+    x2[:, unseen] += 5.0
+    torch.testing.assert_close(model(x)["logits"][0], model(x2)["logits"][0])
+
+
+def test_trimmed_loss_ignores_the_worst_samples():
+    model = DenseEnsemble(EnsembleConfig(n_features=4, n_members=2, trim=0.25, seed=0))
+    x = torch.zeros(8, 4)
+    with torch.no_grad():
+        out = model(x)
+    far = x.clone()
+    far[0] = 1000.0  # one sample in eight reconstructed terribly: inside the trimmed quarter
+    base, _ = model.loss(out, x)
+    assert float(model.loss(out, far)[0]) == pytest.approx(float(base), rel=1e-5)
+    model.config.trim = 0.0
+    assert float(model.loss(out, far)[0]) > 1000 * float(base)
+
+
+def test_the_one_training_loop_trains_the_ensemble():
+    X = normal_data(400, 0)
+    model = DenseEnsemble(EnsembleConfig(n_features=6, n_members=3, seed=0))
+    x = torch.from_numpy(X)
+    with torch.no_grad():
+        before = float(model.loss(model(x), x)[0])
+    history = Trainer(TrainConfig(epochs=20, batch_size=64, learning_rate=1e-2, seed=0)).fit(model, x)
+    # a member that sees half the features cannot rebuild the independent ones it does not see: a floor
+    assert history["loss"][-1] < 0.75 * history["loss"][0]
+    with torch.no_grad():
+        assert float(model.loss(model(x), x)[0]) < 0.75 * before
+    again = fit_ensemble(X, seed=3, n_members=3, steps=50)
+    same = fit_ensemble(X, seed=3, n_members=3, steps=50)
+    for a, b in zip(again.state_dict().values(), same.state_dict().values()):
+        torch.testing.assert_close(a, b)  # seeded: the same fit twice
+
+
+@pytest.mark.parametrize("bad, match", [({"n_members": 0}, "n_members must be a positive integer, got 0"),
+                                        ({"feature_fraction": 0.0}, r"feature_fraction must be in \(0, 1\], got 0.0"),
+                                        ({"trim": 0.5}, r"trim must be in \[0, 0.5\), got 0.5")])
+def test_ensemble_config_errors(bad, match):
+    with pytest.raises(ValueError, match=match):
+        EnsembleConfig(n_features=4, **bad)
+
+
+# -- the tails score ---------------------------------------------------------------------------------------
+def test_tails_are_ecod_counts():
+    rng = np.random.default_rng(0)
+    train, test = rng.normal(size=(50, 3)), rng.normal(size=(20, 3)) * 2
+    left, right = TailModel().fit(train).neg_log_tails(test)
+    n = len(train)
+    for j in range(3):  # exact counts below GRID samples, floored at 1 / (n + 1)
+        want_left = np.maximum((train[:, j][None, :] <= test[:, j][:, None]).sum(1) / n, 1 / (n + 1))
+        want_right = np.maximum((train[:, j][None, :] >= test[:, j][:, None]).sum(1) / n, 1 / (n + 1))
+        np.testing.assert_allclose(left[:, j], -np.log(want_left))
+        np.testing.assert_allclose(right[:, j], -np.log(want_right))
+
+
+def test_tails_ignore_each_columns_scale_and_count_one_extreme_column_fully():
+    rng = np.random.default_rng(1)
+    train = rng.normal(size=(300, 4))
+    test = np.vstack([np.zeros(4), [0, 0, 0, 8.0], [1.5, 1.5, 1.5, 1.5]])
+    scores = TailModel().fit(train).score(test)
+    stretched = TailModel().fit(train * [1, 100, 0.01, 7]).score(test * [1, 100, 0.01, 7])
+    np.testing.assert_allclose(scores, stretched)
+    assert scores[1] > scores[0] and scores[1] > 0.5 * scores[2]
+
+
+# -- the default detector ----------------------------------------------------------------------------------
+def test_default_detector_is_the_ensemble(default_detector):
+    det = default_detector
+    assert isinstance(det.members_, EnsembleMembers) and det.autoencoder_ is None
+    assert det.get_params()["autoencoder"] is None and det.anomaly_score == "tails"
+    assert det.members_.model.config.n_members == 16
+
+
+def test_default_alpha_threshold_holds_on_fresh_normal_data(default_detector):
+    X = normal_data(4000, 1)
+    flagged = np.mean(default_detector.predict(X) == -1)
+    assert flagged <= 0.1 + 0.02 and flagged > 0.05
+    p = default_detector.pvalues(X)
+    np.testing.assert_array_equal(default_detector.predict(X) == -1, p <= 0.1)
+
+
+def test_default_detector_ranks_broken_correlation_and_far_values_last(default_detector):
+    X = np.array([[0, 0, 0, 0, 0, 0], [0, 0, 0, 1.5, -1.5, 0], [0, 0, 7, 0, 0, 0]], dtype=np.float32)
+    s = default_detector.score_samples(X)
+    assert s[0] > s[1] and s[0] > s[2]  # higher = more normal
+    assert default_detector.predict(X).tolist() == [1, -1, -1]
+    top = default_detector.top_features(X[2:], k=1)
+    assert top[0][0][0] == "x3"
+
+
+def test_scores_once_pvalues_of_scores(default_detector):
+    X = normal_data(100, 2)
+    np.testing.assert_array_equal(default_detector.pvalues_of_scores(-default_detector.score_samples(X)),
+                                  default_detector.pvalues(X))
+
+
+def test_default_detector_file_round_trip(default_detector, tmp_path):
+    path = default_detector.save(tmp_path / "detector.safetensors")
+    loaded = aekit.load(path)
+    X = normal_data(300, 4)
+    np.testing.assert_allclose(loaded.score_samples(X), default_detector.score_samples(X), rtol=1e-6)
+    np.testing.assert_array_equal(loaded.pvalues(X), default_detector.pvalues(X))
+    np.testing.assert_allclose(loaded.explain(X), default_detector.explain(X), rtol=1e-6)
+    assert loaded.threshold_ == default_detector.threshold_ and loaded.get_params()["autoencoder"] is None
+
+
+def test_an_old_detector_file_is_refused_with_a_clear_message(default_detector, tmp_path):
+    from aekit import persistence
+
+    path = default_detector.save(tmp_path / "new.safetensors")
+    tensors, config = persistence.load_bundle(path)
+    del config["detector_format"]  # what files written before the ensemble look like
+    persistence.save_bundle(tmp_path / "old.safetensors", tensors, config)
+    with pytest.raises(ModelFileError, match="layout 1 .*before the ensemble detector.*Refit it: aekit fit-detector"):
+        aekit.load(tmp_path / "old.safetensors")
