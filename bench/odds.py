@@ -48,7 +48,7 @@ SETS = ("arrhythmia", "cardio", "glass", "ionosphere", "letter", "lympho", "mnis
 HALVES = {"A": SETS[0::2], "B": SETS[1::2], "all": SETS}
 LOCAL_METHODS = ("aekit", "aekit_single", "iforest", "pca")
 PYOD_METHODS = ("pyod_knn", "pyod_ecod", "pyod_copod", "pyod_lof", "pyod_ae", "pyod_vae", "pyod_pca")
-#: methods whose results are cached in bench/out/odds-cache/ (they do not change while aekit's design does)
+#: the methods aekit is compared with
 PEERS = ("aekit_single", "iforest", "pca") + PYOD_METHODS
 LABELS = {"aekit": "aekit", "aekit_single": "aekit 1 AE (old default)", "pyod_ae": "PyOD AE", "pyod_vae": "PyOD VAE",
           "iforest": "IForest", "pca": "PCA (recon.)", "pyod_pca": "PyOD PCA", "pyod_knn": "kNN", "pyod_ecod": "ECOD",
@@ -91,7 +91,8 @@ def score_local(method: str, X_tr: np.ndarray, X_te: np.ndarray, seed: int) -> n
 
         n_train = len(X_tr) - int(round(0.2 * len(X_tr)))
         ae = default_autoencoder(X_tr.shape[1], n_train, random_state=seed)
-        return -AnomalyDetector(autoencoder=ae, random_state=seed).fit(X_tr).score_samples(X_te)
+        det = AnomalyDetector(autoencoder=ae, anomaly_score="joint", random_state=seed)
+        return -det.fit(X_tr).score_samples(X_te)
     if method == "iforest":
         from sklearn.ensemble import IsolationForest
 
@@ -168,7 +169,7 @@ def _row(key: str, method: str, seconds, y, scores) -> dict:
 
 
 def load_cache(out_dir: str) -> dict:
-    """Peer results kept between runs, ``{"method|set|seed": row}`` (bench/out/odds-cache.json)."""
+    """Results kept between runs, ``{"method|set-seed": row}`` (bench/out/odds-cache.json)."""
     path = os.path.join(out_dir, "odds-cache.json")
     if not os.path.exists(path):
         return {}
@@ -176,13 +177,32 @@ def load_cache(out_dir: str) -> dict:
         return json.load(f)
 
 
+def aekit_fingerprint() -> str:
+    """A hash of the detector's source files: aekit's cached results are reused only for the same code."""
+    import hashlib
+
+    folder = os.path.join(REPO, "src", "aekit", "applications")
+    digest = hashlib.sha256()
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".py"):
+            with open(os.path.join(folder, name), "rb") as f:
+                digest.update(f.read())
+    return digest.hexdigest()[:12]
+
+
 def run(sets, seeds, methods, out_dir: str, use_cache: bool = True) -> dict:
-    """Every method on every split; peers (``PEERS``) come from the cache when it holds them."""
+    """Every method on every split; results come from the cache when it holds them (aekit's only for the
+    same source code of its detector, ``aekit_fingerprint``)."""
     one_thread()
     cache = load_cache(out_dir) if use_cache else {}
+    fp = aekit_fingerprint()
+
+    def cache_key(method, key):
+        return f"{method}@{fp}|{key}" if method == "aekit" else f"{method}|{key}"
+
     keys = [f"{name}-{seed}" for name in sets for seed in seeds]
-    todo = [(k, m) for k in keys for m in methods if m not in PEERS or f"{m}|{k}" not in cache]
-    results = [cache[f"{m}|{k}"] for k in keys for m in methods if (k, m) not in todo]
+    todo = [(k, m) for k in keys for m in methods if cache_key(m, k) not in cache]
+    results = [cache[cache_key(m, k)] for k in keys for m in methods if (k, m) not in todo]
     pyod_jobs = [[k, m] for k, m in todo if m in PYOD_METHODS]
     with tempfile.TemporaryDirectory(prefix="odds-") as job_dir:
         labels = {}
@@ -197,12 +217,13 @@ def run(sets, seeds, methods, out_dir: str, use_cache: bool = True) -> dict:
             log = open(os.path.join(out_dir, "odds-pyod-worker.log"), "w")
             proc = subprocess.Popen([PYOD_PYTHON, os.path.abspath(__file__), "--worker", job_dir],
                                     stdout=log, stderr=subprocess.STDOUT)
+        new = []
         for key, method in ((k, m) for k, m in todo if m in LOCAL_METHODS):
             data = np.load(os.path.join(job_dir, f"split-{key}.npz"))
             start = time.perf_counter()
             scores = score_local(method, data["X_tr"], data["X_te"], int(data["seed"]))
-            results.append(_row(key, method, time.perf_counter() - start, labels[key], scores))
-            print(json.dumps(results[-1]), flush=True)
+            new.append(_row(key, method, time.perf_counter() - start, labels[key], scores))
+            print(json.dumps(new[-1]), flush=True)
         if proc is not None:
             if proc.wait() != 0:
                 raise SystemExit(f"the PyOD worker failed; see {out_dir}/odds-pyod-worker.log")
@@ -211,11 +232,12 @@ def run(sets, seeds, methods, out_dir: str, use_cache: bool = True) -> dict:
                     lambda line: line.startswith("{"), f))}
             for key, method in pyod_jobs:
                 scores = np.load(os.path.join(job_dir, f"scores-{method}-{key}.npy"))
-                results.append(_row(key, method, seconds.get((key, method)), labels[key], scores))
-    cache.update({f"{r['method']}|{r['set']}-{r['seed']}": r for r in results if r["method"] in PEERS})
+                new.append(_row(key, method, seconds.get((key, method)), labels[key], scores))
+    cache = {**load_cache(out_dir), **{cache_key(r["method"], f"{r['set']}-{r['seed']}"): r for r in new}}
     with open(os.path.join(out_dir, "odds-cache.json"), "w") as f:
         json.dump(cache, f, indent=0)
-    return {"results": results, "sets": list(sets), "seeds": list(seeds), "methods": list(methods)}
+    return {"results": results + new, "sets": list(sets), "seeds": list(seeds), "methods": list(methods),
+            "aekit_fingerprint": fp}
 
 
 def _per_set(report: dict, metric: str) -> dict:

@@ -22,6 +22,10 @@ import torch
 from torch import nn
 
 
+#: the largest code of a member (its hidden layers are at most twice as wide)
+MAX_CODE = 32
+
+
 @dataclass
 class EnsembleConfig:
     n_features: int
@@ -54,8 +58,10 @@ def member_shapes(cfg: EnsembleConfig, rng: np.random.Generator):
     for _ in range(int(cfg.n_members)):
         mask = np.zeros(d, dtype=np.float32)
         mask[rng.choice(d, n_seen, replace=False)] = 1.0
-        code = max(1, int(round(n_seen * rng.uniform(0.2, 0.5))))  # a bottleneck below what it sees
-        width = max(2 * code, min(64, int(round(n_seen * rng.uniform(0.5, 1.5)))))
+        # a bottleneck below what it sees; small members (at most 32 code and 64 hidden units) keep the cost
+        # of wide data (784 pixels) bounded
+        code = min(MAX_CODE, max(1, int(round(n_seen * rng.uniform(0.2, 0.5)))))
+        width = max(2 * code, min(2 * MAX_CODE, int(round(n_seen * rng.uniform(0.5, 1.5)))))
         masks.append(mask), widths.append(width), codes.append(code)
     return np.stack(masks), widths, codes
 
