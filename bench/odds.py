@@ -1,27 +1,33 @@
 """ODDS outlier-detection benchmark: aekit's AnomalyDetector (default settings) against PyOD and scikit-learn.
 
-    .venv/bin/python bench/odds.py                       # all 17 sets, seeds 0-4, every method
+    .venv/bin/python bench/odds.py --half A              # the 9 sets of half A, seeds 0-4, every method
+    .venv/bin/python bench/odds.py --half all            # all 17 sets
     .venv/bin/python bench/odds.py --sets cardio,wbc --seeds 0 --methods aekit,iforest
 
 Protocol (as PyOD's benchmark): each ``.mat`` set from ``../shared/data/odds`` is split 60/40 (stratified
 on the label so that every test part holds outliers) with ``random_state=seed``; a StandardScaler fitted on
 the training part is applied to both parts; every method is fitted on the training part *without labels*
 (outliers included) and scores the test part; ROC-AUC and average precision use the labels (1 = outlier).
+The 17 sets fall into two FIXED halves (``HALVES``: every other set in alphabetical order); aekit's
+defaults were chosen on half A only (bench/odds_explore.py) and confirmed on half B.
 
 Methods, each with its library's default settings and ``random_state=seed``:
 
 - ``aekit``: ``aekit.AnomalyDetector(random_state=seed)``, score ``-score_samples``;
-- ``pyod_ae`` / ``pyod_vae`` / ``pyod_pca``: PyOD's AutoEncoder, VAE and PCA, ``decision_function``; run by
-  this same file as a worker inside PyOD's own virtual environment (``bench/.venvs/pyod``), since aekit's
-  environment does not carry PyOD;
+- ``aekit_single``: the default before issue 12, one autoencoder (``default_autoencoder``) with the
+  'joint' Mahalanobis score;
+- ``pyod_knn`` / ``pyod_ecod`` / ``pyod_copod`` / ``pyod_lof`` / ``pyod_ae`` / ``pyod_vae`` / ``pyod_pca``:
+  PyOD's KNN, ECOD, COPOD, LOF, AutoEncoder, VAE and PCA, ``decision_function``; run by this same file as a
+  worker inside PyOD's own virtual environment (``bench/.venvs/pyod``, made by ``bench/peers.py``);
 - ``iforest``: ``sklearn.ensemble.IsolationForest``, score ``-score_samples``;
-- ``pca``: reconstruction error of ``sklearn.decomposition.PCA`` keeping as many components as aekit's
-  default code (``max(2, n_features // 4)``).
+- ``pca``: reconstruction error of ``sklearn.decomposition.PCA`` keeping ``max(2, n_features // 4)``
+  components.
 
-Every process uses one CPU thread (the benchmark machine is shared). Results go to ``bench/out/odds.json``
-and a Markdown table to ``bench/out/odds.md`` (``--tables`` rewrites it from odds.json). ``--why`` instead
-measures each part of the PCA and aekit scores on ``--sets`` (docs/benchmarks.md, "Where PCA wins"). This file imports neither aekit nor PyOD at the top, so the
-worker runs in PyOD's environment.
+Every process uses one CPU thread (the benchmark machine is shared). Every result is cached in
+``bench/out/odds-cache.json`` (aekit's under a fingerprint of its detector's source, so that a changed
+detector is measured again and the peers never are); a report goes to ``bench/out/odds[-HALF].json`` and
+its tables to ``.md`` (``--tables`` rewrites them from the .json). This file imports neither aekit nor PyOD
+at the top, so the worker runs in PyOD's environment.
 """
 from __future__ import annotations
 
@@ -190,12 +196,12 @@ def aekit_fingerprint() -> str:
     return digest.hexdigest()[:12]
 
 
-def run(sets, seeds, methods, out_dir: str, use_cache: bool = True) -> dict:
+def run(sets, seeds, methods, out_dir: str, use_cache: bool = True, fingerprint=None) -> dict:
     """Every method on every split; results come from the cache when it holds them (aekit's only for the
-    same source code of its detector, ``aekit_fingerprint``)."""
+    same source code of its detector, ``aekit_fingerprint``, or the given ``fingerprint``)."""
     one_thread()
     cache = load_cache(out_dir) if use_cache else {}
-    fp = aekit_fingerprint()
+    fp = fingerprint or aekit_fingerprint()
 
     def cache_key(method, key):
         return f"{method}@{fp}|{key}" if method == "aekit" else f"{method}|{key}"
@@ -332,7 +338,10 @@ def main(argv=None) -> None:
     p.add_argument("--seeds", default="0,1,2,3,4")
     p.add_argument("--methods", default=",".join(("aekit",) + PEERS))
     p.add_argument("--out", default=os.path.join(BENCH, "out"))
-    p.add_argument("--no-cache", action="store_true", help="recompute the peers instead of reading odds-cache.json")
+    p.add_argument("--no-cache", action="store_true", help="recompute everything instead of reading odds-cache.json")
+    p.add_argument("--aekit-fingerprint", default=None,
+                   help="take aekit's cached results of the detector code with this fingerprint (a report's "
+                        "'aekit_fingerprint'), not of the code as it is now")
     p.add_argument("--tables", action="store_true", help="only rewrite the .md from the .json of --out")
     p.add_argument("--worker", metavar="DIR", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -349,7 +358,8 @@ def main(argv=None) -> None:
             return print(write_tables(json.load(f), args.out, name))
     os.makedirs(args.out, exist_ok=True)
     start = time.time()
-    report = run(sets, [int(s) for s in args.seeds.split(",")], methods, args.out, use_cache=not args.no_cache)
+    report = run(sets, [int(s) for s in args.seeds.split(",")], methods, args.out, use_cache=not args.no_cache,
+                 fingerprint=args.aekit_fingerprint)
     report.update(command="python bench/odds.py " + " ".join(argv if argv is not None else sys.argv[1:]),
                   date=datetime.date.today().isoformat(), seconds=time.time() - start,
                   python=platform.python_version(), cpu_count=os.cpu_count())

@@ -83,7 +83,8 @@ def ensemble_scores(X_tr, X_te, seed, cfg):
     rtr = ((R_tr - med) / mad) ** 2
     res_tr = rtr.mean(2)
     res_te = (zr ** 2).mean(2)
-    out["rz2+code"] = (res_te / np.median(res_tr, 1, keepdims=True) + code / np.median(code_tr, 1, keepdims=True)).mean(0)
+    out["rz2+code"] = (res_te / np.median(res_tr, 1, keepdims=True)
+                       + code / np.median(code_tr, 1, keepdims=True)).mean(0)
     xr = TailModel().fit(np.hstack([X_tr, Rb_tr]))
     out["xr_fisher"] = xr.score(np.hstack([X_te, Rb_te]))
     left, right = xr.neg_log_tails(np.hstack([X_te, Rb_te]))

@@ -82,16 +82,20 @@ def test_ensemble_config_errors(bad, match):
 
 
 # -- the tails score ---------------------------------------------------------------------------------------
-def test_tails_are_ecod_counts():
+def test_tails_are_ecod_counts_inside_the_training_range_and_fall_exponentially_beyond():
     rng = np.random.default_rng(0)
-    train, test = rng.normal(size=(50, 3)), rng.normal(size=(20, 3)) * 2
-    left, right = TailModel().fit(train).neg_log_tails(test)
+    train = rng.normal(size=(50, 3))
+    test = rng.uniform(train.min(0), train.max(0), size=(20, 3))  # inside the range of every column
+    model = TailModel().fit(train)
+    left, right = model.neg_log_tails(test)
     n = len(train)
-    for j in range(3):  # exact counts below GRID samples, floored at 1 / (n + 1)
-        want_left = np.maximum((train[:, j][None, :] <= test[:, j][:, None]).sum(1) / n, 1 / (n + 1))
-        want_right = np.maximum((train[:, j][None, :] >= test[:, j][:, None]).sum(1) / n, 1 / (n + 1))
-        np.testing.assert_allclose(left[:, j], -np.log(want_left))
-        np.testing.assert_allclose(right[:, j], -np.log(want_right))
+    for j in range(3):  # exact counts below GRID samples (ties count on both sides)
+        np.testing.assert_allclose(left[:, j], -np.log((train[:, j][None, :] <= test[:, j][:, None]).sum(1) / n))
+        np.testing.assert_allclose(right[:, j], -np.log((train[:, j][None, :] >= test[:, j][:, None]).sum(1) / n))
+    top = train.max(0)
+    far = model.neg_log_tails(np.vstack([top + 1.0, top + 3.0]))[1]  # beyond the largest training value
+    assert np.all(far[0] > np.log(n)) and np.all(far[1] > far[0])
+    np.testing.assert_allclose(far[1] - far[0], 2.0 / model.stats["beta_right"])  # exponential: linear in -log
 
 
 def test_tails_ignore_each_columns_scale_and_count_one_extreme_column_fully():
@@ -121,11 +125,13 @@ def test_default_alpha_threshold_holds_on_fresh_normal_data(default_detector):
 
 
 def test_default_detector_ranks_broken_correlation_and_far_values_last(default_detector):
-    X = np.array([[0, 0, 0, 0, 0, 0], [0, 0, 0, 1.5, -1.5, 0], [0, 0, 7, 0, 0, 0]], dtype=np.float32)
+    # unremarkable values that break both correlations; the same values keeping them; one value far out
+    X = np.array([[0, 0, 0, 0, 0, 0], [1.5, -1.5, 0, -1.5, 1.5, 0], [1.5, -1.5, 0, 1.5, -1.5, 0],
+                  [0, 0, 7, 0, 0, 0]], dtype=np.float32)
     s = default_detector.score_samples(X)
-    assert s[0] > s[1] and s[0] > s[2]  # higher = more normal
-    assert default_detector.predict(X).tolist() == [1, -1, -1]
-    top = default_detector.top_features(X[2:], k=1)
+    assert s[0] > s[2] > s[1] and s[0] > s[3]  # higher = more normal
+    assert default_detector.predict(X).tolist() == [1, -1, 1, -1]
+    top = default_detector.top_features(X[3:], k=1)
     assert top[0][0][0] == "x3"
 
 
@@ -154,3 +160,27 @@ def test_an_old_detector_file_is_refused_with_a_clear_message(default_detector, 
     persistence.save_bundle(tmp_path / "old.safetensors", tensors, config)
     with pytest.raises(ModelFileError, match="layout 1 .*before the ensemble detector.*Refit it: aekit fit-detector"):
         aekit.load(tmp_path / "old.safetensors")
+
+
+def test_cli_fit_detector_default_then_detect_scores_once(tmp_path, capsys):
+    import csv
+
+    from aekit.cli import main
+
+    X = normal_data(600, 5)
+    new = np.vstack([normal_data(9, 6), [[1.5, -1.5, 0, -1.5, 1.5, 0]]])  # the last breaks both correlations
+    header = "a,b,c,d,e,f"
+    np.savetxt(tmp_path / "train.csv", X, delimiter=",", header=header, comments="")
+    np.savetxt(tmp_path / "new.csv", new, delimiter=",", header=header, comments="")
+    det_path = tmp_path / "det.safetensors"
+    assert main(["fit-detector", str(tmp_path / "train.csv"), "-o", str(det_path), "--alpha", "0.1",
+                 "--seed", "0"]) == 0
+    det = aekit.load(det_path)
+    assert isinstance(det.members_, EnsembleMembers) and list(det.feature_names_in_) == list("abcdef")
+    assert main(["detect", str(det_path), str(tmp_path / "new.csv"), "-o", str(tmp_path / "s.csv")]) == 0
+    capsys.readouterr()
+    with open(tmp_path / "s.csv") as f:
+        rows = list(csv.DictReader(f))
+    want = det.pvalues(new.astype(np.float32))
+    np.testing.assert_allclose([float(r["pvalue"]) for r in rows], want, rtol=1e-6)
+    assert rows[-1]["label"] == "-1" and rows[-1]["top_features"].split(" (")[0] in list("abde")

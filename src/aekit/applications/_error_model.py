@@ -6,8 +6,9 @@ the residual carries what the autoencoders learned of how the features depend on
 of ``-log`` tail probabilities lets one extreme feature count fully. It needs no covariance and no scale
 of any feature. (Measured on ODDS half A: adding the tails of the features themselves lowered it.)
 
-The other scores are those of the single-autoencoder detector before it. An autoencoder maps ``x`` to a code ``z`` and leaves a residual ``r = x - x_hat`` (in the scaled space it
-was trained in). Plain reconstruction error, ``mean(r**2)``, misses two kinds of outlier:
+The other scores are those of the single-autoencoder detector before it. An autoencoder maps ``x`` to a
+code ``z`` and leaves a residual ``r = x - x_hat`` (in the scaled space it was trained in). Plain
+reconstruction error, ``mean(r**2)``, misses two kinds of outlier:
 
 - samples that the decoder reconstructs well but whose code is far from the training codes (the
   autoencoder generalises to them): a Mahalanobis distance of ``z`` catches these;
@@ -33,8 +34,8 @@ class ErrorModel:
 
     ``score``: 'tails' (empirical tails of the residual, per feature), 'joint' (residual and code
     Mahalanobis terms), 'residual' (residual term only) or 'reconstruction' (mean squared residual, the
-    classic autoencoder score). Every method takes the parts ``(scaled (n, F), residuals (n, F), codes
-    (n, K))`` that ``_members`` gives; codes may be None where a score does not use them.
+    classic autoencoder score). Every method takes the parts ``(residuals (n, F), codes (n, K))`` that
+    ``_members`` gives; codes may be None where the score does not use them (``uses_codes``).
     """
 
     def __init__(self, score: str = "tails"):
@@ -49,7 +50,7 @@ class ErrorModel:
         return self.score_kind == "joint"
 
     # -- fitting ---------------------------------------------------------------------------------
-    def fit(self, scaled: np.ndarray, residuals: np.ndarray, codes) -> "ErrorModel":
+    def fit(self, residuals: np.ndarray, codes) -> "ErrorModel":
         """The parts of the training data."""
         sq = residuals.astype(np.float64) ** 2
         # Each feature's typical squared error: explain() reports errors relative to it.
@@ -87,14 +88,14 @@ class ErrorModel:
             terms["code"] = self._mahalanobis("code", codes)
         return terms
 
-    def score(self, scaled: np.ndarray, residuals: np.ndarray, codes) -> np.ndarray:
+    def score(self, residuals: np.ndarray, codes) -> np.ndarray:
         """Anomaly score per sample, ``(n,)``: the tails score, or each term over its training median, summed."""
         if self.score_kind == "tails":
             return self.tails.score(residuals)
         terms = self._terms(codes, residuals)
         return sum(values / self.stats[f"{name}.median"][0] for name, values in terms.items())
 
-    def feature_shares(self, scaled: np.ndarray, residuals: np.ndarray) -> np.ndarray:
+    def feature_shares(self, residuals: np.ndarray) -> np.ndarray:
         """``(n, n_features)``: each feature's part of the score, as shares summing to 1.
 
         'tails': the ``-log`` two-sided tail probability of the feature's residual; otherwise its

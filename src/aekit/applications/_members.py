@@ -1,8 +1,8 @@
 """The networks behind an ``AnomalyDetector``: the default batched ensemble, or one user-given AutoEncoder.
 
-Both give the detector the same three things, in the space the networks were trained in (each feature
-standardised on the training data): ``scaled(X)`` ``(n, F)``, the residual ``scaled(X) - reconstruction``
-``(n, F)`` (for the ensemble: of the members' mean reconstruction), and the codes ``(n, code size)`` (for the
+Both give the detector the same two things, in the space the networks were trained in (for the ensemble,
+each feature standardised on the training data): the residual ``scaled(X) - reconstruction`` ``(n, F)``
+(for the ensemble: of the members' mean reconstruction), and the codes ``(n, code size)`` (for the
 ensemble: every member's code side by side). ``ErrorModel`` scores from these, whichever network made them.
 """
 from __future__ import annotations
@@ -33,7 +33,7 @@ class EnsembleMembers:
 
     @torch.inference_mode()
     def parts(self, X: np.ndarray, codes: bool = True):
-        """``(scaled (n, F), residuals (n, F), codes (n, M * K) or None)``, float32."""
+        """``(residuals (n, F), codes (n, M * K) or None)``, float32."""
         self.model.eval()
         scaled = self.scaler.transform(X.reshape(len(X), -1))
         x_all = torch.from_numpy(np.ascontiguousarray(scaled))
@@ -44,7 +44,7 @@ class EnsembleMembers:
             res.append(x - self.model.decode(z).mean(dim=0))
             if codes:
                 code.append(z.permute(1, 0, 2).reshape(len(x), -1))
-        return scaled, torch.cat(res).numpy(), torch.cat(code).numpy() if codes else None
+        return torch.cat(res).numpy(), torch.cat(code).numpy() if codes else None
 
     def tensors(self) -> dict:
         out = {f"model.{k}": v for k, v in self.model.state_dict().items()}
@@ -74,8 +74,8 @@ class AutoEncoderMembers:
         ae = self.autoencoder
         scaled = ae.scaler_.transform(X)
         recon = ae.scaler_.transform(ae.predict(X))
-        flat = scaled.reshape(len(X), -1)
-        return flat, flat - recon.reshape(len(X), -1), (ae.transform(X) if codes else None)
+        residuals = (scaled - recon).reshape(len(X), -1)
+        return residuals, (ae.transform(X) if codes else None)
 
     def tensors(self) -> dict:
         return self.autoencoder._bundle_tensors()

@@ -254,15 +254,15 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     def explain(self, X):
         """Each feature's share of each sample's anomaly score, ``(n_samples, n_features)``; rows sum to 1.
 
-        With the default score ('tails'), a feature's part is the ``-log`` tail probability of its value plus
-        that of its residual (how far out it lies, and how badly it breaks the autoencoders' picture of how
-        the features go together). With the other scores, its squared error divided by its mean on the
-        training data, so a feature that is always hard to reconstruct does not dominate. For a pandas DataFrame input the
-        result is a DataFrame with the same columns and index; otherwise an ndarray (column names are in
+        With the default score ('tails'), a feature's part is the ``-log`` two-sided tail probability of its
+        residual (how badly it breaks the autoencoders' picture of how the features go together). With the
+        other scores, its squared error divided by its mean on the training data, so a feature that is always
+        hard to reconstruct does not dominate. For a pandas DataFrame input the result is a DataFrame with the
+        same columns and index; otherwise an ndarray (column names are in
         ``feature_names_in_`` and :meth:`top_features`).
         """
         arr = self._validate(X)
-        shares = self.error_model_.feature_shares(*self.members_.parts(arr, codes=False)[:2])
+        shares = self.error_model_.feature_shares(self.members_.parts(arr, codes=False)[0])
         if hasattr(X, "columns") and hasattr(X, "index"):
             import pandas as pd
 
