@@ -21,6 +21,7 @@ Examples
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import warnings
@@ -95,6 +96,18 @@ def export_module(estimator) -> ScoringModule:
     return cls(model.cpu(), offset, factor).eval()
 
 
+@contextlib.contextmanager
+def _quiet(name: str):
+    """Silence a torch logger that warns about optional packages an export never needs (torchvision)."""
+    log = logging.getLogger(name)
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
 def sample_input(estimator, n: int = 2) -> torch.Tensor:
     return torch.zeros((n,) + tuple(estimator.input_shape_))
 
@@ -109,7 +122,7 @@ def to_onnx(estimator, path) -> Path:
     module = export_module(estimator)
     batch = torch.export.Dim("batch", min=1)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _quiet("torch.onnx._internal.exporter._registration"):
             warnings.simplefilter("ignore", FutureWarning)  # torch.export's own deprecations: not the user's to fix
             program = torch.onnx.export(module, (sample_input(estimator),), dynamo=True, input_names=["x"],
                                         output_names=OUTPUT_NAMES, dynamic_shapes=({0: batch},), verbose=False)

@@ -59,7 +59,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     autoencoder : AutoEncoder or None, default=None
         An unfitted template, cloned and trained in ``fit``. None uses :func:`default_autoencoder`.
     contamination : float in (0, 0.5], default=0.1
-        Expected fraction of outliers in the training data: ``threshold_`` flags this fraction of ``X``
+        Expected fraction of outliers in the training data: ``offset_`` flags this fraction of ``X``
         in ``fit`` (as scikit-learn and PyOD do).
     alpha : float in (0, 1) or None, default=None
         Target false-alarm rate. When set, it replaces ``contamination``: a sample is flagged when its
@@ -235,8 +235,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         return -self._anomaly_scores(X)
 
     def decision_function(self, X) -> np.ndarray:
-        """``score_samples(X) - threshold_``: negative for outliers, positive for inliers."""
-        return self.score_samples(X) - self.threshold_
+        """``score_samples(X) - offset_``: negative for outliers, positive for inliers."""
+        return self.score_samples(X) - self.offset_
 
     def predict(self, X) -> np.ndarray:
         """-1 for outliers, 1 for inliers (scikit-learn's convention; PyOD's is 1 / 0)."""
