@@ -93,7 +93,9 @@ def export_module(estimator) -> ScoringModule:
     else:
         offset, factor = (torch.as_tensor(a, dtype=torch.float32).reshape(shape) for a in (scaler.offset, scaler.factor))
     cls = VariationalScoringModule if getattr(model, "variational", False) else ScoringModule
-    return cls(model.cpu(), offset, factor).eval()
+    module = cls(model.cpu(), offset, factor).eval()
+    module.requires_grad_(False)  # inference only: outputs carry no autograd graph
+    return module
 
 
 @contextlib.contextmanager
@@ -133,13 +135,19 @@ def to_onnx(estimator, path) -> Path:
 
 
 def to_torchscript(estimator, path) -> Path:
-    """Write ``estimator`` as TorchScript (``torch.jit.load(path)(x) -> (code, reconstruction, score)``)."""
+    """Write ``estimator`` as TorchScript (``torch.jit.load(path)(x) -> (code, reconstruction, score)``).
+
+    The wrapper is scripted where TorchScript compiles every layer (dense, VAE, LSTM kinds); models with
+    layers it cannot compile (the convolutional kinds' padded convolutions, a user's module) are traced on
+    a sample batch instead, which records the same operations for any batch size.
+    """
     path = Path(path)
+    module = export_module(estimator)
     try:
-        scripted = torch.jit.script(export_module(estimator))
-    except (RuntimeError, torch.jit.Error) as e:  # a user's module torch cannot script
-        raise ValueError(f"TorchScript cannot compile this {estimator.model_.kind} model ({str(e).splitlines()[0]}); "
-                         "export it to ONNX instead (a .onnx path)") from e
+        scripted = torch.jit.script(module)
+    except (RuntimeError, torch.jit.Error):  # a layer TorchScript cannot compile: trace it instead
+        logger.info("TorchScript cannot compile the %s model; tracing it", estimator.model_.kind)
+        scripted = torch.jit.trace(module, (sample_input(estimator, 3),))
     scripted.save(str(path))
     return path
 
