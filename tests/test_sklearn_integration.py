@@ -109,3 +109,25 @@ def test_pyod_attributes_survive_save_and_load(pyod_detector, tmp_path):
     np.testing.assert_array_equal(loaded.decision_scores_, det.decision_scores_)
     np.testing.assert_array_equal(loaded.labels_, det.labels_)
     assert loaded.threshold_ == det.threshold_ and loaded.offset_ == det.offset_
+
+
+def test_integration_doc_runs(tmp_path, monkeypatch, one_thread):
+    """Every Python block of docs/integration.md, in order, in one namespace (a module, so that the classes
+    it defines can be imported back by path when the model file is loaded)."""
+    import re
+    import sys
+    import types
+    from pathlib import Path
+
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("mlflow")
+    doc = Path(__file__).resolve().parents[1] / "docs" / "integration.md"
+    blocks = re.findall(r"```python\n(.*?)```", doc.read_text(), re.S)
+    assert len(blocks) >= 8
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # restored afterwards, though the doc sets it too
+    module = types.ModuleType("integration_doc")
+    monkeypatch.setitem(sys.modules, "integration_doc", module)
+    for i, code in enumerate(blocks):
+        exec(compile(code, f"docs/integration.md block {i + 1}", "exec"), module.__dict__)
+    assert {"own.safetensors", "model.onnx", "model.pt", "tb", "mlruns"} <= {p.name for p in tmp_path.iterdir()}
