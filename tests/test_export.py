@@ -65,3 +65,32 @@ def test_cli_export(small_digits, tmp_path, capsys, one_thread):
 def test_export_needs_a_fitted_model(tmp_path):
     with pytest.raises(aekit.NotFittedError, match="not fitted yet"):
         export(AutoEncoder(), tmp_path / "m.onnx")
+
+
+class LinearEncoder(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = torch.nn.Linear(64, 2)
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class LinearDecoder(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = torch.nn.Linear(2, 64)
+
+    def forward(self, z):
+        return self.net(z)
+
+
+def test_cli_export_of_own_modules_needs_trust(small_digits, tmp_path, capsys, one_thread):
+    X, _ = small_digits
+    est = AutoEncoder(encoder=LinearEncoder(), decoder=LinearDecoder(), epochs=1, random_state=0).fit(X)
+    model = est.save(tmp_path / "own.safetensors")
+    out = tmp_path / "own.pt"
+    assert main(["export", str(model), "-o", str(out)]) == 2
+    assert "trust_classes=['test_export']" in capsys.readouterr().err and not out.exists()
+    assert main(["export", str(model), "-o", str(out), "--trust-classes", "test_export"]) == 0
+    assert_matches(est, X[:6], *(t.numpy() for t in torch.jit.load(str(out))(torch.from_numpy(X[:6]))))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import numbers
+import time
 from pathlib import Path
 
 from .callbacks import Callback
@@ -93,7 +94,6 @@ class MLflowCallback(Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict, trainer, model) -> None:
         from mlflow.entities import Metric
-        import time
 
         now = int(time.time() * 1000)
         metrics = [Metric(k, v, now, epoch + 1) for k, v in epoch_metrics(logs).items()]
