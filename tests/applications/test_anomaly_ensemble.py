@@ -10,20 +10,11 @@ from aekit.applications._members import EnsembleMembers
 from aekit.applications._tails import TailModel
 from aekit.exceptions import ModelFileError
 from aekit.training import TrainConfig, Trainer
-
-
-def normal_data(n, seed):
-    """Six correlated features: column 3 follows column 0, column 4 follows column 1."""
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, 6))
-    X[:, 3] = X[:, 0] + 0.1 * X[:, 3]
-    X[:, 4] = X[:, 1] - 0.1 * X[:, 4]
-    return X.astype(np.float32)
+from test_anomaly import normal_data  # six correlated features (pytest puts this folder on sys.path)
 
 
 @pytest.fixture(scope="module")
 def default_detector():
-    torch.set_num_threads(1)
     return AnomalyDetector(alpha=0.1, random_state=0).fit(normal_data(2000, 0))
 
 
