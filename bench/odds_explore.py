@@ -42,7 +42,7 @@ def _ecod(X_tr, X_te):
 
 
 def ensemble_scores(X_tr, X_te, seed, cfg):
-    from aekit.applications._ensemble import fit_ensemble, residuals_and_codes
+    from aekit.applications._ensemble import fit_ensemble
     from aekit.applications._tails import TailModel
 
     model = fit_ensemble(X_tr, seed=seed, n_members=cfg["members"], feature_fraction=cfg["ff"], trim=cfg["trim"],
@@ -93,6 +93,22 @@ def ensemble_scores(X_tr, X_te, seed, cfg):
     out["x_fisher"] = TailModel().fit(X_tr).score(X_te)
     out["seconds"] = None
     return out
+
+
+def residuals_and_codes(model, X: np.ndarray, batch: int = 2048):
+    """Per member: ``(residuals (M, n, F), codes (M, n, K))`` of scaled ``X`` as float64 numpy arrays."""
+    import torch
+
+    model.eval()
+    res, codes = [], []
+    x_all = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+    with torch.no_grad():
+        for i in range(0, len(X), batch):
+            x = x_all[i:i + batch]
+            out = model(x)
+            res.append(x.unsqueeze(0) - out["logits"])
+            codes.append(out["code"])
+    return torch.cat(res, 1).double().numpy(), torch.cat(codes, 1).double().numpy()
 
 
 def rank(s):

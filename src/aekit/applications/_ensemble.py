@@ -138,16 +138,3 @@ def fit_ensemble(X: np.ndarray, seed: int = 0, n_members: int = 16, feature_frac
     Trainer(cfg).fit(model, torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32)))
     return model
 
-
-@torch.inference_mode()
-def residuals_and_codes(model: DenseEnsemble, X: np.ndarray, batch: int = 2048):
-    """``(residuals (M, n, F), codes (M, n, K))`` of scaled ``X`` as float64 numpy arrays."""
-    model.eval()
-    res, codes = [], []
-    x_all = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
-    for i in range(0, len(X), batch):
-        x = x_all[i:i + batch]
-        out = model(x)
-        res.append(x.unsqueeze(0) - out["logits"])
-        codes.append(out["code"])
-    return torch.cat(res, 1).double().numpy(), torch.cat(codes, 1).double().numpy()
