@@ -1,8 +1,19 @@
-"""Atomic file writes: write beside the destination, then rename into place (never a half-written file)."""
+"""Atomic file writes: write beside the destination, then publish it in one step (never a half-written file).
+
+Publishing without ``overwrite`` uses a no-replace primitive (``os.link`` of the finished temporary file, then
+unlinking the temporary name), so two processes writing the same path never silently replace each other:
+the second one gets ``FileExistsError``. With ``overwrite`` it is ``os.replace``.
+
+Temporary names carry the writer's process id (``.NAME.PID.RANDOM.tmp``); a writer killed by a signal that
+cannot be caught leaves one behind, and the next write beside it removes those whose process is gone.
+"""
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -13,18 +24,82 @@ def _umask() -> int:
     return mask
 
 
-@contextlib.contextmanager
-def atomic_path(path):
-    """Yield a temporary path beside ``path``; on success it replaces ``path``, on error it is removed."""
+def temp_prefix(path: Path) -> str:
+    """The start of this process's temporary names for ``path``: ``.NAME.PID.``."""
+    return f".{path.name}.{os.getpid()}."
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True  # another user's process, or a number we cannot ask about: leave its file alone
+    return True
+
+
+def remove_orphans(path) -> list:
+    """Remove temporary files and folders left beside ``path`` by writers that no longer run; returns them."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent or ".")
+    folder = path.parent if str(path.parent) else Path(".")
+    pattern = re.compile(re.escape(f".{path.name}.") + r"(\d+)\.[^/]*\.tmp")
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = pattern.match(entry.name)
+        if match is None or _pid_alive(int(match.group(1))):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+            removed.append(Path(entry.path))
+    return removed
+
+
+def publish(tmp, path, overwrite: bool) -> None:
+    """Move the finished file ``tmp`` to ``path``: ``os.replace`` with ``overwrite``, else never replacing."""
+    if overwrite:
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise FileExistsError(errno.EEXIST, f"{str(path)!r} already exists (another process may have written it "
+                                            "meanwhile); pass --force (overwrite=True) to replace it") from None
+    except OSError as e:  # a filesystem without hard links: reserve the name exclusively, then move onto it
+        if e.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
+            raise
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        os.replace(tmp, path)
+        return
+    os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def atomic_path(path, overwrite: bool = True):
+    """Yield a temporary path beside ``path``; on success it is published as ``path``, on error removed.
+
+    With ``overwrite=False`` an existing ``path`` (even one created while the caller wrote) is never replaced:
+    ``FileExistsError``.
+    """
+    path = Path(path)
+    remove_orphans(path)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp" + path.suffix, dir=path.parent or ".")
     os.close(fd)
     try:
         yield tmp
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a finished file gets the usual permissions
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        publish(tmp, path, overwrite)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)

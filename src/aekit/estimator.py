@@ -9,6 +9,7 @@ import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from . import persistence
+from ._params import validate_params
 from .data.corruption import make_corruption
 from .data.scaling import Scaler, resolve_scaling
 from ._generative import GenerativeMixin
@@ -164,6 +165,7 @@ class AutoEncoder(ModelFileMixin, GenerativeMixin, TransformerMixin, BaseEstimat
         -------
         self
         """
+        validate_params(self)  # every parameter, before any data are read
         cls = model_class(self.kind)
         X_arr = check_array(X, sample_ranks=cls.sample_ranks, estimator=type(self).__name__)
         target = None

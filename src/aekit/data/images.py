@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+import struct
+import warnings
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -27,15 +29,32 @@ def list_images(folder) -> list[Path]:
     return paths
 
 
+#: what Pillow raises on a damaged or hostile image (its PNG plugin raises SyntaxError for bad chunks)
+_IMAGE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error, TypeError, IndexError, KeyError,
+                 ZeroDivisionError, OverflowError)
+
+
 def _gray(path: Path) -> np.ndarray:
-    """One image as (H, W) float32 in [0, 1]; color channels are averaged, alpha is ignored."""
-    from PIL import Image, UnidentifiedImageError
+    """One image as (H, W) float32 in [0, 1]; color channels are averaged, alpha is ignored.
+
+    An image of more pixels than Pillow's ``Image.MAX_IMAGE_PIXELS`` (a decompression bomb) is refused
+    before its pixels are decoded.
+    """
+    from PIL import Image
 
     try:
-        with Image.open(path) as img:
-            img.load()
-    except (OSError, UnidentifiedImageError) as e:
-        raise DataError(f"could not read image {str(path)!r}: {e}") from e
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                img.load()
+                return _pixels(img)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise DataError(f"image {str(path)!r} is too large to read safely ({e}); resize it") from e
+    except _IMAGE_ERRORS as e:
+        raise DataError(f"could not read image {str(path)!r}: {type(e).__name__}: {e}") from e
+
+
+def _pixels(img) -> np.ndarray:
     if img.mode in ("1", "L", "LA", "La"):
         return np.asarray(img.convert("L"), dtype=np.float32) / 255.0
     if img.mode.startswith("I"):  # 16-bit grayscale PNG
