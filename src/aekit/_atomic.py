@@ -104,3 +104,79 @@ def atomic_path(path, overwrite: bool = True):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+# ------------------------------------------------------------------------------------------- run folders
+_STAGE = "aekit-run"  # staging folders are .aekit-run.PID.RANDOM.tmp inside the run folder
+
+
+def _make_dirs(folder: Path) -> list:
+    """Create ``folder`` and its missing parents; return those created, outermost first."""
+    missing = [p for p in [folder, *folder.parents] if not p.exists()][::-1]
+    created = []
+    for p in missing:
+        try:
+            p.mkdir()
+        except FileExistsError:
+            continue
+        created.append(p)
+    return created
+
+
+@contextlib.contextmanager
+def staged_folder(out):
+    """Yield a fresh hidden folder inside ``out`` to write a whole run into before :func:`publish_folder`.
+
+    ``out`` (and missing parents) are created; on an error the staging folder and every folder this
+    created are removed again when empty, so a failed run leaves nothing behind.
+    """
+    out = Path(out)
+    created = _make_dirs(out)
+    remove_orphans(out / _STAGE)
+    try:
+        stage = Path(tempfile.mkdtemp(prefix=temp_prefix(out / _STAGE), suffix=".tmp", dir=out))
+    except BaseException:
+        _remove_empty(created)
+        raise
+    try:
+        yield stage
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        _remove_empty(created)
+        raise
+    shutil.rmtree(stage, ignore_errors=True)
+
+
+def _remove_empty(folders: list) -> None:
+    for folder in reversed(folders):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+
+
+@contextlib.contextmanager
+def publish_folder(stage, out, first: str, overwrite: bool, replaces=()):
+    """Move every file of ``stage`` into ``out`` under an exclusive lock on ``out``; yield while holding it.
+
+    ``first`` is published first, without replacing unless ``overwrite`` (two runs into one folder: the
+    second fails here, before any of its files land). With ``overwrite``, files named in ``replaces``
+    that this run does not bring are removed, so the folder never mixes two runs' files; writers that
+    run in the ``with`` block (a report) still hold the lock.
+    """
+    import fcntl
+
+    stage, out = Path(stage), Path(out)
+    names = sorted(os.listdir(stage), key=lambda n: n != first)
+    fd = os.open(out, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if overwrite:
+            for stale in set(replaces) - set(names):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(out / stale)
+        for name in names:
+            publish(stage / name, out / name, overwrite=overwrite or name != first)
+        yield out
+    finally:
+        os.close(fd)  # closing releases the lock

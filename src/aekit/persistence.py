@@ -219,9 +219,7 @@ def load(path):
         model = _LOADABLE[name]._from_bundle(tensors, config)
         validate_params(model)
         return model
-    except ModelFileError:
-        raise
-    except AekitError as e:  # a stored parameter out of range, say
+    except AekitError as e:  # a stored parameter out of range, weights that do not fit the header
         raise ModelFileError(f"{str(path)!r} could not be rebuilt as a {name}: {e}") from e
     except Exception as e:  # a damaged file can fail anywhere in the rebuild: always one error naming it
         raise ModelFileError(f"{str(path)!r} could not be rebuilt as a {name}: {type(e).__name__}: {e}") from e

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .._atomic import publish_folder, staged_folder
+from .._params import validate_params
 from ..exceptions import DataError, ModelFileError
 from ._common import add_data_argument, add_data_dir_option, int_tuple, write_csv
 from . import report
@@ -45,6 +47,11 @@ FLAGS = [
 ]
 
 
+MODEL_FILE = "model.safetensors"
+#: every file a run folder may hold: with --force, those the new run does not write are removed
+RUN_FILES = (MODEL_FILE, "history.csv", "loss.png", "reconstructions.png", "codes.png", "run.json", "report.html")
+
+
 def register(sub) -> None:
     p = sub.add_parser(
         "train",
@@ -81,13 +88,14 @@ def run(args) -> None:
     from ..datasets import load_dataset
 
     out: Path = args.out
-    model_path = out / "model.safetensors"
-    if model_path.exists() and not args.force:
-        raise ModelFileError(f"{str(model_path)!r} already exists; pass --force to replace it, or choose another --out")
+    model_path = out / MODEL_FILE
     if out.exists() and not out.is_dir():
         raise DataError(f"--out {str(out)!r} is a file; give a folder")
-    dataset = load_dataset(args.data, data_dir=args.data_dir)
+    if model_path.exists() and not args.force:
+        raise ModelFileError(f"{str(model_path)!r} already exists; pass --force to replace it, or choose another --out")
     params = estimator_params(args)
+    validate_params(AutoEncoder(**params))  # bad options fail before the data are read
+    dataset = load_dataset(args.data, data_dir=args.data_dir)
     if dataset.X_test is not None and "validation_split" not in params:
         params["validation_data"] = dataset.X_test
     params.setdefault("verbose", 0 if args.quiet else 1)
@@ -97,12 +105,17 @@ def run(args) -> None:
         X = dataset.images()
         if "validation_data" in params:
             est.set_params(validation_data=dataset.images(dataset.X_test))
-    out.mkdir(parents=True, exist_ok=True)
-    est.fit(X)
-    est.save(model_path, overwrite=args.force)
-    written = [model_path, write_history(est.history_, out / "history.csv")]
-    written += write_pictures(est, dataset, out)
-    written += report.after_train(est, dataset, out, args.data, args.data_dir, report=not args.no_report, quiet=args.quiet)
+    # The run is written into a hidden folder inside --out, then published in one locked step: a failed run
+    # leaves nothing, two runs into one folder never mix (the second fails, or with --force replaces all).
+    with staged_folder(out) as stage:
+        est.fit(X)
+        est.save(stage / MODEL_FILE)
+        written = [write_history(est.history_, stage / "history.csv")]
+        written += write_pictures(est, dataset, stage)
+        with publish_folder(stage, out, MODEL_FILE, overwrite=args.force, replaces=RUN_FILES):
+            written = [model_path] + [out / p.name for p in written]
+            written += report.after_train(est, dataset, out, args.data, args.data_dir, report=not args.no_report,
+                                          quiet=args.quiet)
     if not args.quiet:
         h = est.history_
         summary = f"loss {h['loss'][-1]:.4f}" + (f", val_loss {h['val_loss'][-1]:.4f}" if "val_loss" in h else "")

@@ -9,6 +9,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from .._atomic import atomic_path
 from ..exceptions import DataError
 
 __all__ = ["IMAGE_SUFFIXES", "list_images", "read_images", "write_images"]
@@ -119,6 +120,7 @@ def write_images(folder, images, names: Optional[Sequence[str]] = None, overwrit
     folder.mkdir(parents=True, exist_ok=True)
     pixels = np.round(np.clip(images, 0.0, 1.0) * 255.0).astype(np.uint8)
     for path, img in zip(paths, pixels):
-        Image.fromarray(img).save(path)  # uint8 (H, W) -> mode "L"
+        with atomic_path(path, overwrite=overwrite) as tmp:
+            Image.fromarray(img).save(tmp, format="PNG")  # uint8 (H, W) -> mode "L"
     logger.info("wrote %d images to %s", len(paths), folder)
     return paths

@@ -130,7 +130,7 @@ def _csv_error(path: Path, delimiter: str, header: Optional[list]) -> Optional[D
                 what = "is empty" if not cell.strip() else f"holds {cell.strip()!r}, which is not a number"
                 fix = "fill in or drop missing values" if not cell.strip() else "drop or encode it"
                 return DataError(
-                    f"column {column} (line {reader.line_num}) {what}; aekit takes numeric columns only: {fix}"
+                    f"column {column} (line {reader.line_num} of {str(path)!r}) {what}; aekit takes numeric columns only: {fix}"
                 )
     return None
 
@@ -174,9 +174,10 @@ def _read_array(f, room: int, source: str) -> np.ndarray:
     if need > room:
         raise DataError(f"{source} declares an array of shape {shape} ({need:,} bytes), but the file holds "
                         f"{room:,} bytes; the file is damaged or truncated: save it again")
-    data = f.read(need)
-    if len(data) != need:
-        raise DataError(f"{source} is truncated: {len(data):,} of {need:,} bytes of data; save it again")
+    data = bytearray(need)  # writable, and no larger than the file: checked above
+    got = f.readinto(data)
+    if got != need:
+        raise DataError(f"{source} is truncated: {got:,} of {need:,} bytes of data; save it again")
     return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
 
 
