@@ -165,9 +165,12 @@ _DEFLATE_RATIO = 1100
 
 def _read_array(f, room: int, source: str) -> np.ndarray:
     """One .npy array from the open file ``f``, after checking that its header's shape fits in ``room`` bytes."""
-    version = np.lib.format.read_magic(f)
-    shape, fortran, dtype = (np.lib.format.read_array_header_1_0(f) if version == (1, 0)
-                             else np.lib.format.read_array_header_2_0(f))
+    try:
+        version = np.lib.format.read_magic(f)
+        shape, fortran, dtype = (np.lib.format.read_array_header_1_0(f) if version == (1, 0)
+                                 else np.lib.format.read_array_header_2_0(f))
+    except Exception as e:  # numpy parses the header with Python's tokenizer: a damaged one fails in many ways
+        raise DataError(f"{source} has a damaged .npy header ({type(e).__name__}: {e}); save it again") from e
     if dtype.hasobject:  # object arrays need pickle, which could run code: refuse
         raise DataError(f"{source} holds Python objects; save a numeric array with numpy.save / numpy.savez")
     need = math.prod(shape) * dtype.itemsize
