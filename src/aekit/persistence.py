@@ -80,7 +80,11 @@ def save_bundle(path, tensors: dict, config: dict, overwrite: bool = False) -> P
     contiguous = {k: torch.as_tensor(np.asarray(v) if not torch.is_tensor(v) else v).detach().cpu().contiguous()
                   for k, v in tensors.items()}
     _check_finite(contiguous, path)
-    text = json.dumps(header, allow_nan=False)
+    try:
+        text = json.dumps(header, allow_nan=False)  # NaN is not JSON: load refuses it, so save does too
+    except ValueError as e:
+        raise TrainingError(f"not saving {str(path)!r}: its settings or history hold NaN or infinity (training "
+                            "diverged?); train again with a lower learning_rate") from e
     try:
         with atomic_path(path, overwrite=overwrite) as tmp:
             save_file(contiguous, tmp, metadata={HEADER_KEY: text, CHECKSUM_KEY: checksum(text, contiguous)})
