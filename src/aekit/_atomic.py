@@ -92,7 +92,10 @@ def atomic_path(path, overwrite: bool = True):
     """
     path = Path(path)
     remove_orphans(path)
-    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp" + path.suffix, dir=path.parent or ".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp" + path.suffix, dir=path.parent or ".")
+    except OSError as e:
+        raise OSError(e.errno, f"cannot write {str(path)!r}: {e.strerror}") from e
     os.close(fd)
     try:
         yield tmp
@@ -100,9 +103,12 @@ def atomic_path(path, overwrite: bool = True):
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         publish(tmp, path, overwrite)
-    except BaseException:
+    except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(e, OSError) and not isinstance(e, FileExistsError) and tmp in str(e):
+            # a full disk, say: name the file the user asked for, not our temporary one
+            raise OSError(e.errno, f"cannot write {str(path)!r}: {e.strerror}") from e
         raise
 
 

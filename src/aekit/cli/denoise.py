@@ -56,6 +56,10 @@ def run(args) -> None:
     from ..data.images import write_images
     from ._common import write_array
 
+    if args.add_noise is not None and not args.add_noise >= 0:
+        raise ValueError(f"--add-noise is a standard deviation, 0 or more; got {args.add_noise}")
+    if args.n < 1:
+        raise ValueError(f"-n is a number of images per row, 1 or more; got {args.n}")
     if args.output.suffix.lower() == ".npy":
         check_output_path(args.output, args.force)
     check_output_path(args.grid, args.force, PLOT_SUFFIXES, option="--grid")
