@@ -14,6 +14,7 @@ import pytest
 import aekit
 from aekit import AnomalyDetector, AutoEncoder
 from aekit.cli import main
+from aekit.data.io import _is_number
 
 from hardening_helpers import FAST_AE, digits_X
 
@@ -218,14 +219,6 @@ def test_formula_like_feature_names_are_escaped_in_csv_outputs(tmp_path, capsys)
         assert text and not [c for c in text if c[:1] in ("=", "+", "-", "@")], path
     with open(scores, newline="") as f:
         assert any(c.startswith("'=HYPERLINK") for row in csv.reader(f) for c in row)
-
-
-def _is_number(cell: str) -> bool:
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return True
 
 
 # ------------------------------------------------------------------------------------ one quiet error line
