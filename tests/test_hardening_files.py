@@ -178,7 +178,7 @@ def test_an_idx_header_of_huge_sizes_and_a_gzip_bomb(tmp_path):
 
     bomb = tmp_path / "bomb.idx.gz"
     bomb.write_bytes(gzip.compress(b"\x00" * (4 << 20), compresslevel=1))  # 4 MiB of zeros: not IDX data
-    with pytest.raises(DataError, match="bomb.idx.gz.* is not an IDX file"):
+    with pytest.raises(DataError, match="bomb.idx.gz.*: unknown IDX type byte"):
         read_idx(bomb)
     bomb.write_bytes(b"\x1f\x8b" + b"\x00" * 30)
     with pytest.raises(DataError, match="bomb.idx.gz.* is not a readable gzip file"):

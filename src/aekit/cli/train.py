@@ -84,27 +84,13 @@ def estimator_params(args) -> dict:
 
 
 def run(args) -> None:
-    from .. import AutoEncoder
-    from ..datasets import load_dataset
-
     out: Path = args.out
     model_path = out / MODEL_FILE
     if out.exists() and not out.is_dir():
         raise DataError(f"--out {str(out)!r} is a file; give a folder")
     if model_path.exists() and not args.force:
         raise ModelFileError(f"{str(model_path)!r} already exists; pass --force to replace it, or choose another --out")
-    params = estimator_params(args)
-    validate_params(AutoEncoder(**params))  # bad options fail before the data are read
-    dataset = load_dataset(args.data, data_dir=args.data_dir)
-    if dataset.X_test is not None and "validation_split" not in params:
-        params["validation_data"] = dataset.X_test
-    params.setdefault("verbose", 0 if args.quiet else 1)
-    est = AutoEncoder(**params)
-    X = dataset.X
-    if dataset.image_shape is not None and len(_sample_ranks(est)) and 1 not in _sample_ranks(est):
-        X = dataset.images()
-        if "validation_data" in params:
-            est.set_params(validation_data=dataset.images(dataset.X_test))
+    est, dataset, X = _estimator_and_data(args)
     # The run is written into a hidden folder inside --out, then published in one locked step: a failed run
     # leaves nothing, two runs into one folder never mix (the second fails, or with --force replaces all).
     with staged_folder(out) as stage:
@@ -124,6 +110,26 @@ def run(args) -> None:
         for path in written:
             print(f"  {path}")
     return est
+
+
+def _estimator_and_data(args) -> tuple:
+    """``(estimator, dataset, X)``: the options checked before the data are read, X shaped for the kind."""
+    from .. import AutoEncoder
+    from ..datasets import load_dataset
+
+    params = estimator_params(args)
+    validate_params(AutoEncoder(**params))  # bad options fail before the data are read
+    dataset = load_dataset(args.data, data_dir=args.data_dir)
+    if dataset.X_test is not None and "validation_split" not in params:
+        params["validation_data"] = dataset.X_test
+    params.setdefault("verbose", 0 if args.quiet else 1)
+    est = AutoEncoder(**params)
+    X = dataset.X
+    if dataset.image_shape is not None and len(_sample_ranks(est)) and 1 not in _sample_ranks(est):
+        X = dataset.images()
+        if "validation_data" in params:
+            est.set_params(validation_data=dataset.images(dataset.X_test))
+    return est, dataset, X
 
 
 def _sample_ranks(est) -> tuple:
