@@ -125,15 +125,17 @@ def test_a_train_that_diverges_on_its_last_step_saves_nothing(tmp_path, capsys):
 def test_orphan_temporary_files_of_killed_writers_are_removed(files, tmp_path):
     dead = subprocess.Popen(["true"])
     dead.wait()
-    orphan = tmp_path / f".codes.csv.{dead.pid}.abc123.tmp.csv"
-    live = tmp_path / f".codes.csv.{os.getppid()}.def456.tmp.csv"  # a writer that still runs: kept
-    stage = tmp_path / "run" / f".aekit-run.{dead.pid}.xyz.tmp"
-    for path in (orphan, live):
+    orphan = tmp_path / f".codes.csv.{dead.pid}.abc123de.tmp.csv"
+    other = tmp_path / f".other.npy.{dead.pid}.abc123de.tmp.npy"
+    live = tmp_path / f".codes.csv.{os.getppid()}.def456gh.tmp.csv"  # a writer that still runs: kept
+    mine = tmp_path / ".notes.1.txt"  # not one of aekit's names: kept
+    stage = tmp_path / "run" / f".aekit-run.{dead.pid}.xyz_1234.tmp"
+    for path in (orphan, other, live, mine):
         path.write_text("half")
     stage.mkdir(parents=True)
     (stage / "model.safetensors").write_text("half")
     assert main(["encode", str(files / "ae.safetensors"), str(files / "x.npy"), "-o", str(tmp_path / "codes.csv")]) == 0
-    assert not orphan.exists() and live.exists()
+    assert not orphan.exists() and not other.exists() and live.exists() and mine.exists()
     assert main(["train", str(files / "x.npy"), "--out", str(tmp_path / "run"), *TRAIN_FAST]) == 0
     assert sorted(p.name for p in (tmp_path / "run").iterdir() if p.name.startswith(".")) == []
 

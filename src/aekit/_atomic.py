@@ -41,18 +41,29 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def remove_orphans(path) -> list:
-    """Remove temporary files and folders left beside ``path`` by writers that no longer run; returns them."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    pattern = re.compile(re.escape(f".{path.name}.") + r"(\d+)\.[^/]*\.tmp")
+#: ``.NAME.PID.RANDOM.tmp[SUFFIX]``, RANDOM being the 8 characters tempfile draws
+_TEMP_NAME = re.compile(r"\..+\.(\d+)\.[a-z0-9_]{8}\.tmp(\.[^/]*)?")
+_swept: set = set()
+
+
+def remove_orphans(folder, again: bool = False) -> list:
+    """Remove the temporary files and folders in ``folder`` whose writing process no longer runs.
+
+    Done once per folder per process (``again`` forces another sweep), so writing many files into one
+    folder does not rescan it each time. Returns what was removed.
+    """
+    folder = Path(folder) if str(folder) else Path(".")
+    key = os.path.abspath(folder)
+    if key in _swept and not again:
+        return []
+    _swept.add(key)
     removed = []
     try:
         entries = list(os.scandir(folder))
     except OSError:
         return removed
     for entry in entries:
-        match = pattern.match(entry.name)
+        match = _TEMP_NAME.fullmatch(entry.name)
         if match is None or _pid_alive(int(match.group(1))):
             continue
         with contextlib.suppress(OSError):
@@ -91,7 +102,7 @@ def atomic_path(path, overwrite: bool = True):
     ``FileExistsError``.
     """
     path = Path(path)
-    remove_orphans(path)
+    remove_orphans(path.parent)
     try:
         fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp" + path.suffix, dir=path.parent or ".")
     except OSError as e:
@@ -138,7 +149,7 @@ def staged_folder(out):
     """
     out = Path(out)
     created = _make_dirs(out)
-    remove_orphans(out / _STAGE)
+    remove_orphans(out)
     try:
         stage = Path(tempfile.mkdtemp(prefix=temp_prefix(out / _STAGE), suffix=".tmp", dir=out))
     except BaseException:
