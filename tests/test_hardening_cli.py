@@ -233,3 +233,18 @@ def test_data_near_the_float32_limit_give_one_line_and_no_warnings(tmp_path, cap
                      *TRAIN_FAST])
     assert code == 2
     assert "the loss became" in _one_error_line(capsys)
+
+
+@pytest.mark.parametrize("command", ["info", "encode"])
+def test_a_forged_header_is_one_line_for_every_command(files, tmp_path, command, capsys):
+    from aekit.persistence import load_bundle
+
+    from hardening_helpers import reseal_model
+
+    tensors, config = load_bundle(files / "ae.safetensors")
+    reseal_model(tmp_path / "f.safetensors", {**config, "model": ["dense"]}, tensors)
+    argv = [command, str(tmp_path / "f.safetensors")]
+    if command == "encode":
+        argv += [str(files / "x.npy"), "-o", str(tmp_path / "c.csv")]
+    assert main(argv) == 2
+    assert "has a damaged header: 'model' is list, expected an object" in _one_error_line(capsys)
