@@ -88,6 +88,17 @@ class IntTuple:
         return "a tuple of positive ints" + ("" if self.empty else " (at least one)")
 
 
+class CallbackList:
+    def __init__(self, base):
+        self.base = base
+
+    def accepts(self, value) -> bool:
+        return isinstance(value, (list, tuple)) and all(isinstance(v, self.base) for v in value)
+
+    def __str__(self):
+        return f"a list of aekit.training.{self.base.__name__}"
+
+
 class Instance:
     def __init__(self, *types, name=None):
         self.types, self.name = types, name
@@ -97,6 +108,17 @@ class Instance:
 
     def __str__(self):
         return self.name or " or ".join(f"an instance of {t.__name__!r}" for t in self.types)
+
+
+class Callable:
+    def __init__(self, name: str):
+        self.name = name
+
+    def accepts(self, value) -> bool:
+        return callable(value) and not isinstance(value, (str, type(None)))
+
+    def __str__(self):
+        return self.name
 
 
 NONE = Instance(type(None), name="None")
@@ -123,24 +145,32 @@ def _autoencoder_constraints() -> dict:
     from .models import list_models
     from .models.base import ACTIVATIONS
     from .models.conv import BOTTLENECKS, DOWNSAMPLES, UPSAMPLES
+    from torch import nn
+
+    from .training.callbacks import Callback
     from .training.config import OPTIMIZERS
 
     activations = Options(*sorted(ACTIVATIONS))
     return {
         "kind": Options(*list_models()), "latent_dim": Integer(1), "hidden": IntTuple(),
         "decoder_hidden": (IntTuple(), NONE), "activation": activations, "latent_activation": activations,
-        "output_activation": Options("auto", "sigmoid", "linear"), "loss": Options("auto", "bce", "mse"),
+        "output_activation": Options("auto", "sigmoid", "linear"),
+        "loss": (Options("auto", "bce", "mse"), Callable("a callable loss(reconstruction, target)")),
         "batch_norm": BOOL, "dropout": Real(0, 1, "left"), "filters": (IntTuple(empty=False), NONE),
         "kernel_size": (Integer(1), NONE), "downsample": (Options(*DOWNSAMPLES), NONE),
         "upsample": (Options(*UPSAMPLES), NONE), "bottleneck": (Options(*BOTTLENECKS), NONE),
         "beta": Real(0, None), "beta_warmup": Integer(0), "activity_l1": Real(0, None),
         "sparsity_target": Real(0, 1, "neither"), "sparsity_weight": Real(0, None),
         "noise": (Options(*NOISES), NONE), "noise_factor": Real(0, None), "epochs": Integer(1),
-        "batch_size": Integer(1), "learning_rate": Real(0, None, "neither"), "optimizer": Options(*OPTIMIZERS),
+        "batch_size": Integer(1), "learning_rate": Real(0, None, "neither"),
+        "optimizer": (Options(*OPTIMIZERS), Callable("a callable optimizer(params) -> torch.optim.Optimizer")),
         "weight_decay": Real(0, None), "validation_split": Real(0, 1, "left"),
         "early_stopping": (Integer(1), NONE), "scaling": (Options("auto", "minmax", "standard"), NONE),
         "random_state": SEED, "device": Instance(str, name="a str ('auto', 'cpu' or 'cuda')"),
         "verbose": (Integer(0), BOOL),
+        "encoder": (Instance(nn.Module, name="a torch.nn.Module"), NONE),
+        "decoder": (Instance(nn.Module, name="a torch.nn.Module"), NONE),
+        "callbacks": (CallbackList(Callback), NONE),
     }
 
 
@@ -167,13 +197,16 @@ def _check_applies(est, owner: str) -> None:
     defaults = type(est)().get_params(deep=False)
     fields = {kind: {f.name for f in dataclasses.fields(model_class(kind).Config)} for kind in list_models()}
     model_params = set().union(*fields.values()) | set(_EXTRA_USES)
+    # the user's own encoder and decoder replace the kind (its architecture parameters then do nothing)
+    kind = "custom" if params.get("encoder") is not None or params.get("decoder") is not None else est.kind
     for name in sorted(model_params & set(params)):
         needs = _EXTRA_USES.get(name, name)
-        if needs in fields[est.kind] or _same(params[name], defaults[name]):
+        if needs in fields.get(kind, ()) or _same(params[name], defaults[name]):
             continue
         users = ", ".join(repr(k) for k in sorted(fields) if needs in fields[k])
+        what = "custom encoder and decoder modules" if kind == "custom" else f"kind={kind!r}"
         raise InvalidParameterError(
-            f"The {name!r} parameter of {owner} does not apply to kind={est.kind!r} (it is used by kinds {users}). "
+            f"The {name!r} parameter of {owner} does not apply to {what} (it is used by kinds {users}). "
             f"Got {params[name]!r}; leave it at its default {defaults[name]!r} or choose one of those kinds.")
     if params.get("noise") is None and not _same(params.get("noise_factor"), defaults.get("noise_factor")):
         raise InvalidParameterError(

@@ -13,6 +13,8 @@ import hashlib
 import json
 import logging
 import math
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +32,8 @@ CHECKSUM_KEY = "aekit_sha256"
 
 #: classes that ``load`` can rebuild, by the name stored in the file; each has ``_from_bundle``
 _LOADABLE: dict = {}
+#: what the ``load`` in progress may import: True (anything), or import paths / module names
+_TRUSTED: ContextVar = ContextVar("aekit_trusted_classes", default=())
 
 
 def loadable(cls):
@@ -204,8 +208,41 @@ def _check_shape_list(config: dict, where: str) -> None:
             raise ModelFileError(f"{where}: 'input_shape' is {shape!r}, expected a list of positive integers")
 
 
-def load(path):
+def check_trusted(class_path: str, role: str) -> None:
+    """ModelFileError unless the ``load`` in progress was allowed to import ``class_path`` ('pkg.mod:Name')."""
+    trusted = _TRUSTED.get()
+    module = class_path.partition(":")[0]
+    if trusted is True or any(class_path == t or module == t or module.startswith(t + ".") for t in trusted):
+        return
+    raise ModelFileError(
+        f"this model's {role} is the user class {class_path!r}; loading it imports and runs that code, so "
+        f"aekit does so only when told: aekit.load(path, trust_classes=[{module!r}]) (or trust_classes=True)"
+    )
+
+
+@contextmanager
+def _trusting(trust_classes):
+    if trust_classes is True:
+        value = True
+    elif not trust_classes:
+        value = ()
+    elif isinstance(trust_classes, str):
+        value = (trust_classes,)
+    else:
+        value = tuple(str(t) for t in trust_classes)
+    token = _TRUSTED.set(value)
+    try:
+        yield
+    finally:
+        _TRUSTED.reset(token)
+
+
+def load(path, trust_classes=False):
     """Load any model saved by aekit (an AutoEncoder, an AnomalyDetector...).
+
+    ``trust_classes``: a model with your own encoder and decoder stores their classes by import path;
+    they are imported (which runs their module's code) only when ``trust_classes`` is True or lists their
+    import paths (``'pkg.mod:Encoder'``) or modules (``'pkg.mod'``, ``'pkg'``). Other models ignore it.
 
     Examples
     --------
@@ -220,10 +257,11 @@ def load(path):
     tensors, config = load_bundle(path)
     name = config["class"]
     try:
-        model = _LOADABLE[name]._from_bundle(tensors, config)
+        with _trusting(trust_classes):
+            model = _LOADABLE[name]._from_bundle(tensors, config)
         validate_params(model)
         return model
-    except AekitError as e:  # a stored parameter out of range, weights that do not fit the header
+    except AekitError as e:  # a stored parameter out of range, weights that do not fit the header, untrusted code
         raise ModelFileError(f"{str(path)!r} could not be rebuilt as a {name}: {e}") from e
     except Exception as e:  # a damaged file can fail anywhere in the rebuild: always one error naming it
         raise ModelFileError(f"{str(path)!r} could not be rebuilt as a {name}: {type(e).__name__}: {e}") from e
