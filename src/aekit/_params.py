@@ -197,21 +197,21 @@ def _check_applies(est, owner: str) -> None:
     defaults = type(est)().get_params(deep=False)
     fields = {kind: {f.name for f in dataclasses.fields(model_class(kind).Config)} for kind in list_models()}
     model_params = set().union(*fields.values()) | set(_EXTRA_USES)
-    # the user's own encoder and decoder replace the kind (its architecture parameters then do nothing)
-    kind = "custom" if params.get("encoder") is not None or params.get("decoder") is not None else est.kind
+    if params.get("noise") is None and not _same(params.get("noise_factor"), defaults.get("noise_factor")):
+        raise InvalidParameterError(
+            f"The 'noise_factor' parameter of {owner} only applies with noise set ('gaussian', 'masking' or "
+            f"'salt_and_pepper'). Got noise_factor={params['noise_factor']!r} with noise=None.")
+    if est.kind == "custom" or params.get("encoder") is not None or params.get("decoder") is not None:
+        return  # the user's own modules replace the kind: its architecture parameters are documented as unused
+    kind = est.kind
     for name in sorted(model_params & set(params)):
         needs = _EXTRA_USES.get(name, name)
         if needs in fields.get(kind, ()) or _same(params[name], defaults[name]):
             continue
         users = ", ".join(repr(k) for k in sorted(fields) if needs in fields[k])
-        what = "custom encoder and decoder modules" if kind == "custom" else f"kind={kind!r}"
         raise InvalidParameterError(
-            f"The {name!r} parameter of {owner} does not apply to {what} (it is used by kinds {users}). "
+            f"The {name!r} parameter of {owner} does not apply to kind={kind!r} (it is used by kinds {users}). "
             f"Got {params[name]!r}; leave it at its default {defaults[name]!r} or choose one of those kinds.")
-    if params.get("noise") is None and not _same(params.get("noise_factor"), defaults.get("noise_factor")):
-        raise InvalidParameterError(
-            f"The 'noise_factor' parameter of {owner} only applies with noise set ('gaussian', 'masking' or "
-            f"'salt_and_pepper'). Got noise_factor={params['noise_factor']!r} with noise=None.")
 
 
 def _same(a, b) -> bool:
