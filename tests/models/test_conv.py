@@ -132,3 +132,20 @@ def test_transposed_conv_crop_matches_slicing_and_keeps_channels_last():
     (ref * g).sum().backward()
     torch.testing.assert_close(y, ref)
     torch.testing.assert_close(x.grad, x_ref.grad)
+
+
+def test_output_conv_is_the_plain_convolution_with_the_same_weights():
+    from aekit.models.conv import OutputConv2d
+
+    torch.manual_seed(0)
+    fast, plain = OutputConv2d(5, 1, 3, padding=1), torch.nn.Conv2d(5, 1, 3, padding=1)
+    plain.load_state_dict(fast.state_dict())
+    x = torch.randn(3, 5, 9, 9).contiguous(memory_format=torch.channels_last).requires_grad_()
+    g = torch.randn(3, 1, 9, 9)
+    got = fast(x)
+    grads = torch.autograd.grad((got * g).sum(), (x, fast.weight, fast.bias))
+    want = plain(x)
+    ref = torch.autograd.grad((want * g).sum(), (x, plain.weight, plain.bias))
+    torch.testing.assert_close(got, want)
+    for a, b in zip(grads, ref):
+        torch.testing.assert_close(a, b)
