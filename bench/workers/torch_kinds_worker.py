@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
@@ -20,7 +19,8 @@ import common  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
-from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
+
+from torch_dataloader_worker import train_and_report  # noqa: E402
 
 
 def conv_blog() -> nn.Module:
@@ -95,47 +95,10 @@ def main() -> None:
     kind = args["model"]
     torch.manual_seed(args["seed"])
     x_train, x_val = common.load_images(args)
-    t = (lambda a: torch.from_numpy(a)) if kind == "lstm" else (lambda a: torch.from_numpy(a)[:, None])
-    batch = common.KINDS[kind]["batch_size"]
-    train_loader = DataLoader(TensorDataset(t(x_train)), batch_size=batch, shuffle=True)
-    val_loader = DataLoader(TensorDataset(t(x_val)), batch_size=batch)
     model = BUILDERS[kind]()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    seconds, train_seconds, losses, val_losses = [], [], [], []
-    clock = common.Clock()
-    for _ in range(args["epochs"]):
-        t0 = time.perf_counter()
-        model.train()
-        running = 0.0
-        for (xb,) in train_loader:
-            optimizer.zero_grad()
-            loss = loss_of(kind, model, xb)
-            loss.backward()
-            optimizer.step()
-            running += loss.item() * xb.size(0)
-        t_train = time.perf_counter()
-        model.eval()
-        val_running = 0.0
-        with torch.no_grad():
-            for (xb,) in val_loader:
-                val_running += loss_of(kind, model, xb).item() * xb.size(0)
-        seconds.append(time.perf_counter() - t0)
-        train_seconds.append(t_train - t0)
-        losses.append(running / len(x_train))
-        val_losses.append(val_running / len(x_val))
-    fit_seconds, cpu_wait = clock.lap(), clock.cpu_wait()
-    peak = common.peak_rss_mb()
-
-    def reconstruct(xb):
-        with torch.no_grad():
-            return model(t(xb)).numpy()
-
-    final = common.final_losses(reconstruct, x_train, x_val)
-    common.emit("torch-dataloader", args, n_train=len(x_train), n_val=len(x_val), seconds=seconds,
-                train_seconds=train_seconds, fit_seconds=fit_seconds, cpu_wait=cpu_wait, loss=losses,
-                val_loss=val_losses, peak_rss_mb=peak, final=final,
-                weights=sum(p.numel() for p in model.parameters()), versions={"torch": torch.__version__},
-                threads={"torch": torch.get_num_threads()})
+    to_tensor = torch.from_numpy if kind == "lstm" else (lambda a: torch.from_numpy(a)[:, None])  # (n, 1, 28, 28)
+    train_and_report(args, model, lambda m, xb: loss_of(kind, m, xb), x_train, x_val,
+                     common.KINDS[kind]["batch_size"], to_tensor, weights=sum(p.numel() for p in model.parameters()))
 
 
 if __name__ == "__main__":
