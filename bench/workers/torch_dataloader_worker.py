@@ -64,8 +64,8 @@ def train_and_report(args: dict, model: nn.Module, loss_of, x_train, x_val, batc
 
     final = common.final_losses(reconstruct, x_train, x_val)
     common.emit("torch-dataloader", args, n_train=len(x_train), n_val=len(x_val), seconds=seconds,
-                train_seconds=train_seconds, fit_seconds=fit_seconds, cpu_wait=cpu_wait, loss=losses, val_loss=val_losses,
-                peak_rss_mb=peak, final=final, versions={"torch": torch.__version__},
+                train_seconds=train_seconds, fit_seconds=fit_seconds, cpu_wait=cpu_wait, loss=losses,
+                val_loss=val_losses, peak_rss_mb=peak, final=final, versions={"torch": torch.__version__},
                 threads={"torch": torch.get_num_threads()}, **fields)
 
 
