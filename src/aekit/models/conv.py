@@ -165,7 +165,9 @@ class SameConvTranspose2d(nn.ConvTranspose2d):
         y = super().forward(x)
         if y.shape[-2:] == (h, w):
             return y
-        return _Crop.apply(y, top, h, left, w)
+        if self.training and torch.is_grad_enabled() and not torch.jit.is_tracing():
+            return _Crop.apply(y, top, h, left, w)
+        return y[..., top:top + h, left:left + w]  # evaluating, or traced for export (no Python function there)
 
 
 class OutputConv2d(nn.Conv2d):
