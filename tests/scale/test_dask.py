@@ -105,19 +105,31 @@ def test_the_model_is_loaded_once_per_worker(client, files, digits, tmp_path):
     assert all(loads[w] == (1 if scored[w] else 0) for w in after), (loads, scored)
 
 
-def test_cli_encode_and_detect_on_a_running_scheduler(client, files, tmp_path):
-    """The real command in a subprocess, against the module's cluster as a 'remote' scheduler."""
+def test_cli_encode_and_detect_on_a_running_scheduler(client, files, tmp_path, capsys):
+    """encode as the real command in a subprocess, detect through main(), both against the module's cluster
+    as a 'remote' scheduler."""
     address = scheduler_address(client)
-    for command, model, out in (("encode", files["model"], "codes"), ("detect", files["detector"], "scores")):
-        run = subprocess.run([sys.executable, "-m", "aekit", command, str(model), str(files["folder"]),
-                              "-o", str(tmp_path / out), "--dask", address], capture_output=True, text=True)
-        assert run.returncode == 0, run.stderr
-        assert f"wrote 3 Parquet files ({command})" in run.stdout
+    run = subprocess.run([sys.executable, "-m", "aekit", "encode", str(files["model"]), str(files["folder"]),
+                          "-o", str(tmp_path / "codes"), "--dask", address], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "wrote 3 Parquet files (encode)" in run.stdout
     _, codes = read_folder(tmp_path / "codes")
     np.testing.assert_allclose(codes.to_numpy(), files["est"].transform(files["X"]), rtol=1e-6, atol=1e-6)
+    code = main(["detect", str(files["detector"]), str(files["folder"]), "-o", str(tmp_path / "scores"),
+                 "--dask", address])
+    assert code == 0 and "wrote 3 Parquet files (detect)" in capsys.readouterr().out
     _, scores = read_folder(tmp_path / "scores")
     assert list(scores.columns) == ["anomaly_score", "pvalue", "label"]
     np.testing.assert_array_equal(scores["label"], files["det"].predict(files["X"]))
+
+
+def test_bad_values_name_their_partition(client, files):
+    X = files["X"].copy()
+    X[1500, 3] = np.nan
+    frame = dd.from_pandas(pd.DataFrame(X, columns=NAMES), npartitions=2)
+    row = 1500 - frame.divisions[1]  # the row within the second partition
+    with pytest.raises(DataError, match=rf"partition 1 \(output part-000001.parquet\): X contains NaN .* row {row},"):
+        ds.map_model(files["model"], frame, "score").compute()
 
 
 def test_columns_of_a_model_trained_on_an_array(client, files, digits, tmp_path):

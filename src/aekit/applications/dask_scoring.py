@@ -78,7 +78,7 @@ def connect(address: str, timeout: float = 10.0):
             raise ValueError(f"local:N needs at least one worker, got {address!r}; e.g. local:2")
         try:
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                   scheduler_kwargs={"dashboard": False}, silence_logs=logging.ERROR)
+                                   dashboard_address=":0", silence_logs=logging.ERROR)
         except RuntimeError as e:  # a worker process that could not start: most often a script without a main guard
             raise ClusterError(f"could not start a local Dask cluster of {n} workers: {e}; in a script, start it "
                                "under 'if __name__ == \"__main__\":' (the workers re-import the main module)") from e
@@ -154,7 +154,7 @@ def _as_frame(dd, data):
     path = Path(data).expanduser()
     if not path.exists():
         raise DataError(f"no such Parquet folder or file: {str(path)!r}")
-    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    files = [path] if path.is_file() else (p for p in path.rglob("*") if p.is_file())
     if not any(p.suffix.lower() in PARQUET_SUFFIXES for p in files):
         raise DataError(f"{str(path)!r} is not a Parquet folder: it holds no {'/'.join(PARQUET_SUFFIXES)} files; "
                         "write one with DataFrame.to_parquet(folder)")
@@ -216,7 +216,7 @@ def _output_frame(what: str, names: list, values, index):
 
 
 # -- on the workers ---------------------------------------------------------------------------------------
-def _apply(part, path: str, what: str, input_shape: tuple, meta):
+def _apply(part, path: str, what: str, input_shape: tuple, meta, partition_info=None):
     """Run on a worker for one partition (a pandas DataFrame of the model's columns, in order)."""
     if len(part) == 0:
         return meta
@@ -224,7 +224,12 @@ def _apply(part, path: str, what: str, input_shape: tuple, meta):
     X = part.to_numpy(dtype=np.float32).reshape((len(part),) + tuple(input_shape))
     with _LOCK:
         _STATS["partitions"] += 1
-    return _output_frame(what, list(meta.columns), _compute(model, what, X), part.index)
+    try:
+        values = _compute(model, what, X)
+    except DataError as e:  # its row numbers count within the partition: say which one
+        number = (partition_info or {}).get("number")
+        raise DataError(f"partition {number} (output {part_name(number)}): {e}" if number is not None else str(e)) from e
+    return _output_frame(what, list(meta.columns), values, part.index)
 
 
 def _compute(model, what: str, X: np.ndarray) -> np.ndarray:
