@@ -43,7 +43,8 @@ def train_model(path: Path, names: list, seed: int) -> None:
     from aekit import AutoEncoder
 
     X = np.random.default_rng(seed + 1).random((2000, len(names)), dtype=np.float32)
-    AutoEncoder(latent_dim=8, hidden=(128, 64), epochs=1, random_state=seed).fit(pd.DataFrame(X, columns=names)).save(path)
+    est = AutoEncoder(latent_dim=8, hidden=(128, 64), epochs=1, random_state=seed)
+    est.fit(pd.DataFrame(X, columns=names)).save(path)
 
 
 def single_process(model_path: Path, folder: Path, out: Path, threads: int) -> None:

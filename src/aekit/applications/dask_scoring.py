@@ -127,7 +127,7 @@ def map_model(model_path, data, what: str = "encode", columns=None):
     selected = _input_columns(model, frame, columns)
     meta = _output_frame(what, _output_columns(model, what, selected), np.zeros((0, len(selected))), None)
     return frame[selected].map_partitions(
-        _apply, str(Path(model_path).expanduser().resolve()), what, tuple(model.input_shape_), meta,
+        _apply, str(Path(model_path).expanduser().absolute()), what, tuple(model.input_shape_), meta,
         meta=meta, align_dataframes=False)
 
 
@@ -228,7 +228,8 @@ def _apply(part, path: str, what: str, input_shape: tuple, meta, partition_info=
         values = _compute(model, what, X)
     except DataError as e:  # its row numbers count within the partition: say which one
         number = (partition_info or {}).get("number")
-        raise DataError(f"partition {number} (output {part_name(number)}): {e}" if number is not None else str(e)) from e
+        where = f"partition {number} (output {part_name(number)}): " if number is not None else ""
+        raise DataError(f"{where}{e}") from e
     return _output_frame(what, list(meta.columns), values, part.index)
 
 
