@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/dask_scoring.py                       # 200,000 rows x 64 features, 8 files, 3 rounds
     .venv/bin/python bench/dask_scoring.py --rows 50000 --features 784 --partitions 4 --rounds 2
+    .venv/bin/python bench/dask_scoring.py --single-threads 1 --rounds 5     # leave out torch's default threads
 
 Each job is what ``aekit detect|encode ... --dask`` does after start-up: read the Parquet folder, score every
 row (``score_samples``), write one Parquet file per partition. One process does the same with pyarrow and
@@ -84,6 +85,8 @@ def main() -> None:
     ap.add_argument("--partitions", type=int, default=8)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--single-threads", default=None, metavar="N,M",
+                    help="torch threads of the one-process runs (default: 1 and torch's default)")
     args = ap.parse_args()
 
     import torch
@@ -101,11 +104,11 @@ def main() -> None:
                 clients[n] = stack.enter_context(connect(f"local:{n}"))
                 startup[n] = time.perf_counter() - start
                 first[n] = timed(dask_job, clients[n], tmp / "model.safetensors", tmp / "data", tmp / f"warm{n}")
-            threads = torch.get_num_threads()
-            runs = {"one process, 1 thread": [], f"one process, {threads} threads": [], "dask local:1": [],
-                    "dask local:2": []}
+            threads = [int(t) for t in (args.single_threads or f"1,{torch.get_num_threads()}").split(",")]
+            runs = {f"one process, {t} thread{'s' if t > 1 else ''}": [] for t in threads}
+            runs.update({"dask local:1": [], "dask local:2": []})
             for r in range(args.rounds):
-                for t in (1, threads):
+                for t in threads:
                     runs[f"one process, {t} thread{'s' if t > 1 else ''}"].append(
                         timed(single_process, tmp / "model.safetensors", tmp / "data", tmp / f"single{t}-{r}", t))
                 for n in (1, 2):
@@ -121,8 +124,9 @@ def report(args, runs: dict, startup: dict, first: dict) -> None:
           f"{args.features}-128-64-8 (score_samples), {args.rounds} rounds")
     print(f"cluster start: local:1 {startup[1]:.1f} s, local:2 {startup[2]:.1f} s; first job (worker imports, "
           f"model load): local:1 {first[1]:.1f} s, local:2 {first[2]:.1f} s")
-    base = runs["one process, 1 thread"]
-    print("| run | median s | rows/s | s per round | per round: s / one process's (1 thread) s |")
+    first_run = next(iter(runs))
+    base = runs[first_run]
+    print(f"| run | median s | rows/s | s per round | per round: s / {first_run}'s s |")
     print("|---|---|---|---|---|")
     for name, times in runs.items():
         med = statistics.median(times)
