@@ -78,7 +78,7 @@ def connect(address: str, timeout: float = 10.0):
             raise ValueError(f"local:N needs at least one worker, got {address!r}; e.g. local:2")
         try:
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                   dashboard_address=":0", silence_logs=logging.ERROR)
+                                   dashboard_address=":0", silence_logs=logging.CRITICAL)
         except RuntimeError as e:  # a worker process that could not start: most often a script without a main guard
             raise ClusterError(f"could not start a local Dask cluster of {n} workers: {e}; in a script, start it "
                                "under 'if __name__ == \"__main__\":' (the workers re-import the main module)") from e
