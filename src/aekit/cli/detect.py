@@ -98,7 +98,7 @@ def run_detect(args) -> None:
     dataset = load_dataset(args.data, data_dir=args.data_dir)
     X = model_input(dataset, det)  # flat rows, or images for a convolutional detector
     scores = det.score_samples(X)
-    labels = np.where(scores < det.threshold_, -1, 1)
+    labels = np.where(scores < det.offset_, -1, 1)
     pvalues = det.pvalues(X) if det.n_calibration_ else np.full(len(X), np.nan)
     flagged = np.flatnonzero(labels == -1)
     top = dict(zip(flagged, det.top_features(X[flagged], k=args.top))) if len(flagged) and args.top else {}
