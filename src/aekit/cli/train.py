@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from ..exceptions import DataError, ModelFileError
 from ._common import add_data_argument, add_data_dir_option, int_tuple, write_csv
 from . import report
@@ -105,6 +107,8 @@ def run(args) -> None:
             est.set_params(validation_data=dataset.images(dataset.X_test))
     out.mkdir(parents=True, exist_ok=True)
     est.fit(X)
+    if dataset.feature_names is not None and X is dataset.X:  # as fit keeps a DataFrame's columns (--dask uses them)
+        est.feature_names_in_ = np.asarray(dataset.feature_names, dtype=object)
     est.save(model_path, overwrite=args.force)
     written = [model_path, write_history(est.history_, out / "history.csv")]
     written += write_pictures(est, dataset, out)
