@@ -113,6 +113,7 @@ def test_cli_encode_and_detect_on_a_running_scheduler(client, files, tmp_path, c
                           "-o", str(tmp_path / "codes"), "--dask", address], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert "wrote 3 Parquet files (encode)" in run.stdout
+    assert run.stderr == ""  # no scheduler chatter
     _, codes = read_folder(tmp_path / "codes")
     np.testing.assert_allclose(codes.to_numpy(), files["est"].transform(files["X"]), rtol=1e-6, atol=1e-6)
     code = main(["detect", str(files["detector"]), str(files["folder"]), "-o", str(tmp_path / "scores"),
@@ -195,3 +196,12 @@ def test_cli_errors_are_one_line(files, tmp_path, capsys, argv, message):
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "out").exists()
+
+
+def test_cli_checks_the_output_folder_before_starting_a_cluster(files, tmp_path, capsys):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "old.parquet").write_bytes(b"")
+    code = main(["encode", str(files["model"]), str(files["folder"]), "-o", str(tmp_path / "out"), "--dask", "local:1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot write into" in err and "it is not empty; give a new or empty output folder" in err
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["old.parquet"]
