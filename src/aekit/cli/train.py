@@ -107,7 +107,7 @@ def run(args) -> None:
             est.set_params(validation_data=dataset.images(dataset.X_test))
     out.mkdir(parents=True, exist_ok=True)
     est.fit(X)
-    if dataset.feature_names is not None and X is dataset.X:  # as fit keeps a DataFrame's columns (--dask uses them)
+    if dataset.feature_names is not None and X is dataset.X:  # as fit keeps a DataFrame's columns; --dask uses them
         est.feature_names_in_ = np.asarray(dataset.feature_names, dtype=object)
     est.save(model_path, overwrite=args.force)
     written = [model_path, write_history(est.history_, out / "history.csv")]
