@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import _dask
 from ._common import (add_data_argument, add_data_dir_option, add_force_option, add_model_argument, check_output_path,
                       load_model, model_input, write_csv)
 
@@ -51,6 +52,7 @@ def register(sub) -> None:
     p.add_argument("--top", type=int, default=3, help="features listed per flagged sample (default 3)")
     add_data_dir_option(p)
     add_force_option(p, "replace the scores file if it exists")
+    _dask.add_dask_option(p)
     p.set_defaults(func=run_detect)
 
 
@@ -82,6 +84,8 @@ def run_fit(args) -> None:
 def run_detect(args) -> None:
     from ..datasets import load_dataset
 
+    if args.dask:
+        return _dask.run(args, "detect", unsupported=("data_dir",))
     if args.top < 0:
         raise ValueError(f"--top must be 0 or more, got {args.top}")
     check_output_path(args.output, args.force, (".csv",))

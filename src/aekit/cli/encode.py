@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from . import _dask
 from ._common import (ARRAY_SUFFIXES, PLOT_SUFFIXES, add_data_argument, add_data_dir_option, add_force_option,
                       add_model_argument, check_output_path, load_model, model_input, write_array, written_or_removed)
 
@@ -16,6 +17,7 @@ def register(sub) -> None:
     p.add_argument("--plot", type=Path, default=None, help="also draw the codes as a scatter coloured by label (PNG)")
     add_data_dir_option(p)
     add_force_option(p, "replace the codes file and --plot if they exist")
+    _dask.add_dask_option(p)
     p.add_argument("--compare", action="store_true",
                    help="also print a comparison with PCA at the same dimension: reconstruction MSE, "
                         "trustworthiness and k-NN accuracy of the labels in code space")
@@ -25,6 +27,8 @@ def register(sub) -> None:
 def run(args) -> None:
     from ..datasets import load_dataset
 
+    if args.dask:
+        return _dask.run(args, "encode", unsupported=("plot", "compare", "data_dir"))
     check_output_path(args.output, args.force, ARRAY_SUFFIXES)
     check_output_path(args.plot, args.force, PLOT_SUFFIXES, option="--plot")
     est = load_model(args.model, "AutoEncoder", "aekit encode")

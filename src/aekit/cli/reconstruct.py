@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from . import _dask
 from ._common import (ARRAY_SUFFIXES, add_data_argument, add_data_dir_option, add_force_option, add_model_argument,
                       check_output_path, load_model, model_input, write_array)
 
@@ -15,12 +16,15 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", required=True, type=Path, help="output file: .npy or .csv")
     add_data_dir_option(p)
     add_force_option(p)
+    _dask.add_dask_option(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> None:
     from ..datasets import load_dataset
 
+    if args.dask:
+        return _dask.run(args, "reconstruct", unsupported=("data_dir",))
     check_output_path(args.output, args.force, ARRAY_SUFFIXES)
     est = load_model(args.model, "AutoEncoder", "aekit reconstruct")
     dataset = load_dataset(args.data, data_dir=args.data_dir)
