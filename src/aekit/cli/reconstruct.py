@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._common import add_data_argument, add_data_dir_option, add_model_argument, load_model, model_input, write_array
+from . import _dask
+from ._common import (ARRAY_SUFFIXES, add_data_argument, add_data_dir_option, add_force_option, add_model_argument,
+                      check_output_path, load_model, model_input, write_array)
 
 
 def register(sub) -> None:
@@ -13,13 +15,18 @@ def register(sub) -> None:
     add_data_argument(p)
     p.add_argument("-o", "--output", required=True, type=Path, help="output file: .npy or .csv")
     add_data_dir_option(p)
+    add_force_option(p)
+    _dask.add_dask_option(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> None:
     from ..datasets import load_dataset
 
-    est = load_model(args.model)
+    if args.dask:
+        return _dask.run(args, "reconstruct", unsupported=("data_dir",))
+    check_output_path(args.output, args.force, ARRAY_SUFFIXES)
+    est = load_model(args.model, "AutoEncoder", "aekit reconstruct")
     dataset = load_dataset(args.data, data_dir=args.data_dir)
     recon = est.predict(model_input(dataset, est))
-    write_array(args.output, recon, columns=dataset.feature_names)
+    write_array(args.output, recon, columns=dataset.feature_names, force=args.force)
