@@ -346,7 +346,11 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
 
         kinds = {"ensemble": EnsembleMembers, "autoencoder": AutoEncoderMembers}
-        members = kinds[config["members"]["kind"]].from_bundle(part("members."), config["members"])
+        spec = config.get("members")
+        if not isinstance(spec, dict) or spec.get("kind") not in kinds:
+            raise ModelFileError(f"this detector file has a damaged header: 'members' is {spec!r}, expected an "
+                                 f"object whose 'kind' is one of {', '.join(kinds)}; refit and save the detector")
+        members = kinds[spec["kind"]].from_bundle(part("members."), spec)
         ae = getattr(members, "autoencoder", None)
         det = cls(autoencoder=None if ae is None else clone(ae), **config["params"])
         det.members_ = members
