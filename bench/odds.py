@@ -13,7 +13,7 @@ defaults were chosen on half A only (bench/odds_explore.py) and confirmed on hal
 
 Methods, each with its library's default settings and ``random_state=seed``:
 
-- ``aekit``: ``aekit.AnomalyDetector(random_state=seed)``, score ``-score_samples``;
+- ``aekit``: ``aekit.AnomalyDetector("ensemble", random_state=seed)`` (the issue-12 ensemble, an option), score ``-score_samples``;
 - ``aekit_single``: the default before issue 12, one autoencoder (``default_autoencoder``) with the
   'joint' Mahalanobis score;
 - ``pyod_knn`` / ``pyod_ecod`` / ``pyod_copod`` / ``pyod_lof`` / ``pyod_ae`` / ``pyod_vae`` / ``pyod_pca``:
@@ -56,7 +56,7 @@ LOCAL_METHODS = ("aekit", "aekit_single", "iforest", "pca")
 PYOD_METHODS = ("pyod_knn", "pyod_ecod", "pyod_copod", "pyod_lof", "pyod_ae", "pyod_vae", "pyod_pca")
 #: the methods aekit is compared with
 PEERS = ("aekit_single", "iforest", "pca") + PYOD_METHODS
-LABELS = {"aekit": "aekit", "aekit_single": "aekit 1 AE (old default)", "pyod_ae": "PyOD AE", "pyod_vae": "PyOD VAE",
+LABELS = {"aekit": "aekit ensemble", "aekit_single": "aekit default (1 AE)", "pyod_ae": "PyOD AE", "pyod_vae": "PyOD VAE",
           "iforest": "IForest", "pca": "PCA (recon.)", "pyod_pca": "PyOD PCA", "pyod_knn": "kNN", "pyod_ecod": "ECOD",
           "pyod_copod": "COPOD", "pyod_lof": "LOF"}
 
@@ -90,7 +90,7 @@ def score_local(method: str, X_tr: np.ndarray, X_te: np.ndarray, seed: int) -> n
     if method == "aekit":
         from aekit import AnomalyDetector
 
-        return -AnomalyDetector(random_state=seed).fit(X_tr).score_samples(X_te)
+        return -AnomalyDetector("ensemble", random_state=seed).fit(X_tr).score_samples(X_te)
     if method == "aekit_single":  # the default until issue 12: one autoencoder, joint Mahalanobis score
         from aekit import AnomalyDetector
         from aekit.applications.anomaly import default_autoencoder

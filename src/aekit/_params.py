@@ -179,9 +179,9 @@ def _detector_constraints() -> dict:
     from .estimator import AutoEncoder
 
     return {
-        "autoencoder": (Instance(AutoEncoder, name="an aekit.AutoEncoder"), NONE),
+        "autoencoder": (Instance(AutoEncoder, name="an aekit.AutoEncoder"), Options("ensemble"), NONE),
         "contamination": Real(0, 0.5, "right"), "alpha": (Real(0, 1, "neither"), NONE),
-        "calibration_fraction": Real(0, 1, "left"), "anomaly_score": Options(*SCORES), "random_state": SEED,
+        "calibration_fraction": Real(0, 1, "left"), "anomaly_score": Options("auto", *SCORES), "random_state": SEED,
     }
 
 
@@ -232,5 +232,5 @@ def validate_params(est) -> None:
             check_param(name, params[name], rule, owner)
     if isinstance(est, AutoEncoder):
         _check_applies(est, owner)
-    elif est.autoencoder is not None:
+    elif isinstance(est.autoencoder, AutoEncoder):
         validate_params(est.autoencoder)

@@ -89,7 +89,7 @@ def test_default_autoencoder_is_sized_for_the_data():
     ({"alpha": 0.001}, r"alpha=0.001 needs at least 999 calibration samples, but calibration_fraction=0.2 of 100 "
                        r"samples gives 20"),
     ({"anomaly_score": "likelihood"}, "The 'anomaly_score' parameter of AnomalyDetector must be a str among "
-                                      r"\{'tails', 'joint', 'residual', 'reconstruction'\}. Got 'likelihood'"),
+                                      r"\{'auto', 'tails', 'joint', 'residual', 'reconstruction'\}. Got 'likelihood'"),
 ])
 def test_bad_parameters(params, match):
     with pytest.raises(ValueError, match=match):
@@ -101,7 +101,7 @@ def test_errors_after_fit(detector):
         detector.predict(np.zeros((2, 5)))
     with pytest.raises(NotFittedError, match="not fitted yet"):
         AnomalyDetector().predict(np.zeros((2, 6)))
-    with pytest.raises(TypeError, match="The .autoencoder. parameter of AnomalyDetector must be an aekit.AutoEncoder or None. Got .dense."):
+    with pytest.raises(TypeError, match="The .autoencoder. parameter of AnomalyDetector must be an aekit.AutoEncoder, a str among {'ensemble'} or None. Got .dense."):
         AnomalyDetector("dense").fit(normal_data(50, 0))
 
 

@@ -1,4 +1,4 @@
-"""The default detector: the batched ensemble (applications/_ensemble.py), its tails score, files and CLI."""
+"""The ensemble detector (applications/_ensemble.py, AnomalyDetector("ensemble")), its tails score, files; the default."""
 import numpy as np
 import pytest
 import torch
@@ -6,7 +6,7 @@ import torch
 import aekit
 from aekit import AnomalyDetector
 from aekit.applications._ensemble import DenseEnsemble, EnsembleConfig, fit_ensemble
-from aekit.applications._members import EnsembleMembers
+from aekit.applications._members import AutoEncoderMembers, EnsembleMembers
 from aekit.applications._tails import TailModel
 from aekit.exceptions import ModelFileError
 from aekit.training import TrainConfig, Trainer
@@ -15,7 +15,7 @@ from test_anomaly import normal_data  # six correlated features (pytest puts thi
 
 @pytest.fixture(scope="module")
 def default_detector():
-    return AnomalyDetector(alpha=0.1, random_state=0).fit(normal_data(2000, 0))
+    return AnomalyDetector("ensemble", alpha=0.1, random_state=0).fit(normal_data(2000, 0))
 
 
 # -- the ensemble module ----------------------------------------------------------------------------------
@@ -100,11 +100,17 @@ def test_tails_ignore_each_columns_scale_and_count_one_extreme_column_fully():
 
 
 # -- the default detector ----------------------------------------------------------------------------------
-def test_default_detector_is_the_ensemble(default_detector):
+def test_ensemble_detector_is_sixteen_members_scored_by_tails(default_detector):
     det = default_detector
     assert isinstance(det.members_, EnsembleMembers) and det.autoencoder_ is None
-    assert det.get_params()["autoencoder"] is None and det.anomaly_score == "tails"
+    assert det.get_params()["autoencoder"] == "ensemble" and det._score_name() == "tails"
     assert det.members_.model.config.n_members == 16
+
+
+def test_the_default_detector_is_one_sized_autoencoder_with_the_joint_score():
+    det = AnomalyDetector(random_state=0).fit(normal_data(400, 0))
+    assert isinstance(det.members_, AutoEncoderMembers) and det._score_name() == "joint"
+    assert det.autoencoder_.latent_dim == max(2, 6 // 4) and det.autoencoder_.scaling == "standard"
 
 
 def test_default_alpha_threshold_holds_on_fresh_normal_data(default_detector):
@@ -139,7 +145,7 @@ def test_default_detector_file_round_trip(default_detector, tmp_path):
     np.testing.assert_allclose(loaded.score_samples(X), default_detector.score_samples(X), rtol=1e-6)
     np.testing.assert_array_equal(loaded.pvalues(X), default_detector.pvalues(X))
     np.testing.assert_allclose(loaded.explain(X), default_detector.explain(X), rtol=1e-6)
-    assert loaded.threshold_ == default_detector.threshold_ and loaded.get_params()["autoencoder"] is None
+    assert loaded.threshold_ == default_detector.threshold_ and loaded.get_params()["autoencoder"] == "ensemble"
 
 
 def test_an_old_detector_file_is_refused_with_a_clear_message(default_detector, tmp_path):
@@ -167,7 +173,7 @@ def test_cli_fit_detector_default_then_detect_scores_once(tmp_path, capsys):
     assert main(["fit-detector", str(tmp_path / "train.csv"), "-o", str(det_path), "--alpha", "0.1",
                  "--seed", "0"]) == 0
     det = aekit.load(det_path)
-    assert isinstance(det.members_, EnsembleMembers) and list(det.feature_names_in_) == list("abcdef")
+    assert isinstance(det.members_, AutoEncoderMembers) and list(det.feature_names_in_) == list("abcdef")
     assert main(["detect", str(det_path), str(tmp_path / "new.csv"), "-o", str(tmp_path / "s.csv")]) == 0
     capsys.readouterr()
     with open(tmp_path / "s.csv") as f:

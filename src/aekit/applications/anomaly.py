@@ -64,10 +64,12 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
 
     Parameters
     ----------
-    autoencoder : AutoEncoder or None, default=None
-        An unfitted template, cloned and trained in ``fit``. None trains the default: a batched ensemble of
+    autoencoder : AutoEncoder, 'ensemble' or None, default=None
+        An unfitted template, cloned and trained in ``fit``. None trains the default: one dense autoencoder
+        sized by :func:`default_autoencoder` from the data's shape. 'ensemble' trains a batched ensemble of
         16 small dense autoencoders, each on its own random half of the features, with a truncated loss
-        (``aekit.applications._ensemble``; docs/anomaly.md tells how it was chosen).
+        (``aekit.applications._ensemble``); it won the half of the ODDS sets it was designed on and lost the
+        other half, so it is not the default (docs/anomaly.md has both tables).
     contamination : float in (0, 0.5], default=0.1
         Expected fraction of outliers in the training data: ``offset_`` flags this fraction of ``X``
         in ``fit`` (as scikit-learn and PyOD do).
@@ -77,7 +79,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     calibration_fraction : float in [0, 1), default=0.2
         Share of the training data held out (not trained on) for the ``alpha`` threshold and the p-values.
         With 0, ``pvalues`` and ``alpha`` are unavailable.
-    anomaly_score : {'tails', 'joint', 'residual', 'reconstruction'}, default='tails'
+    anomaly_score : {'auto', 'tails', 'joint', 'residual', 'reconstruction'}, default='auto'
+        'auto' is 'joint' for one autoencoder and 'tails' for the ensemble.
         'tails' sums ``-log`` empirical tail probabilities (as ECOD does) over each standardised feature and
         each feature's reconstruction residual; 'joint' adds a Mahalanobis distance of the code to one of the
         residual (see ``aekit.applications._error_model``); 'residual' keeps the residual term only;
@@ -111,7 +114,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     """
 
     def __init__(self, autoencoder=None, contamination=0.1, alpha=None, calibration_fraction=0.2,
-                 anomaly_score="tails", random_state=None):
+                 anomaly_score="auto", random_state=None):
         self.autoencoder = autoencoder
         self.contamination = contamination
         self.alpha = alpha
@@ -123,16 +126,18 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     def fit(self, X, y=None):
         """Train the autoencoders on part of ``X`` and calibrate on the rest. ``y`` is ignored. Returns self."""
         self._check_params()
-        template = self.autoencoder if self.autoencoder is not None else AutoEncoder()
+        template = self.autoencoder if isinstance(self.autoencoder, AutoEncoder) else AutoEncoder()
         X_arr = check_array(X, sample_ranks=model_class(template.kind).sample_ranks, estimator=type(self).__name__)
         seed = check_random_state_int(self.random_state)
         train, cal = self._split(len(X_arr), seed)
-        if self.autoencoder is None:
+        if self.autoencoder == "ensemble":
             members = EnsembleMembers.fit(X_arr[train], seed)
         else:
-            members = AutoEncoderMembers(clone(self.autoencoder).fit(X_arr[train]))
+            template = (self.autoencoder if self.autoencoder is not None else
+                        default_autoencoder(int(np.prod(X_arr.shape[1:])), len(train), random_state=seed))
+            members = AutoEncoderMembers(clone(template).fit(X_arr[train]))
         self.members_ = members
-        self.error_model_ = ErrorModel(self.anomaly_score)
+        self.error_model_ = ErrorModel(self._score_name())
         self.error_model_.fit(*members.parts(X_arr[train], codes=self.error_model_.uses_codes))
         all_scores = self._scores_of(X_arr)  # (n,) anomaly scores of X
         self.calibration_scores_ = np.sort(all_scores[cal])
@@ -148,9 +153,14 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         self.offset_ = self._threshold(all_scores)
         return self
 
+    def _score_name(self) -> str:
+        if self.anomaly_score != "auto":
+            return self.anomaly_score
+        return "tails" if self.autoencoder == "ensemble" else "joint"
+
     @property
     def autoencoder_(self):
-        """The fitted AutoEncoder when one was given; None for the default ensemble (``members_.model``)."""
+        """The fitted AutoEncoder; None for the ensemble (``members_.model``)."""
         self._check_fitted()
         return getattr(self.members_, "autoencoder", None)
 
@@ -352,9 +362,9 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
                                  f"object whose 'kind' is one of {', '.join(kinds)}; refit and save the detector")
         members = kinds[spec["kind"]].from_bundle(part("members."), spec)
         ae = getattr(members, "autoencoder", None)
-        det = cls(autoencoder=None if ae is None else clone(ae), **config["params"])
+        det = cls(autoencoder="ensemble" if ae is None else clone(ae), **config["params"])
         det.members_ = members
-        det.error_model_ = ErrorModel.from_state(config["params"]["anomaly_score"], part("error_model."))
+        det.error_model_ = ErrorModel.from_state(det._score_name(), part("error_model."))
         det.calibration_scores_ = np.asarray(tensors["calibration_scores"], dtype=np.float64)
         det.n_calibration_ = int(config["n_calibration"])
         det.offset_ = float(config["threshold"])

@@ -30,7 +30,7 @@ def register(sub) -> None:
                         "--contamination)")
     d.add_argument("--calibration-fraction", type=float, default=None,
                    help="share of TRAIN held out to calibrate the threshold and p-values (default 0.2)")
-    d.add_argument("--anomaly-score", default=None, help="tails | joint | residual | reconstruction (default tails)")
+    d.add_argument("--anomaly-score", default=None, help="auto | tails | joint | residual | reconstruction (default auto: joint)")
     a = f.add_argument_group("autoencoder (aekit.AutoEncoder parameters; default: sized for the data)")
     for flags, dest, kind, help_text in train.FLAGS:
         if dest == "random_state":
