@@ -22,6 +22,16 @@ def int_tuple(text: str) -> tuple:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers such as 128,64, got {text!r}") from None
 
 
+def int_or_auto(text: str):
+    """'auto' or a positive integer, as ``epochs`` takes."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number or 'auto', got {text!r}") from None
+
+
 def add_model_argument(parser, help: str = "model file written by aekit train") -> None:
     parser.add_argument("model", metavar="MODEL", type=Path, help=help)
 

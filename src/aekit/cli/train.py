@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..exceptions import DataError, ModelFileError
-from ._common import add_data_argument, add_data_dir_option, int_tuple, write_csv
+from ._common import add_data_argument, add_data_dir_option, int_or_auto, int_tuple, write_csv
 from . import report
 
 
@@ -32,7 +32,8 @@ FLAGS = [
     (("--sparsity-weight",), "sparsity_weight", float, "KL sparsity: weight of the penalty (0 = off)"),
     (("--noise",), "noise", str, "corruption per batch (denoising): gaussian | masking | salt_and_pepper"),
     (("--noise-factor",), "noise_factor", float, "strength of the corruption"),
-    (("--epochs",), "epochs", int, "training epochs (default 50)"),
+    (("--epochs",), "epochs", int_or_auto, "training epochs, or auto (default): 50, or more on small data, "
+                                          "enough for 3,000 steps"),
     (("--batch-size",), "batch_size", int, "samples per step (default 256)"),
     (("--learning-rate", "--lr"), "learning_rate", float, "optimizer step size (default 1e-3)"),
     (("--optimizer",), "optimizer", str, "adam | adamw | sgd | rmsprop"),
