@@ -9,16 +9,23 @@ import logging
 import sys
 
 from ..exceptions import AekitError
-from . import compress, denoise, detect, encode, info, reconstruct, report, train
+from . import completion, compress, denoise, detect, encode, info, reconstruct, report, train
 
 #: subcommand modules, in the order ``aekit --help`` lists them
-COMMANDS = (train, encode, reconstruct, info, report, detect, denoise, compress)
+COMMANDS = (train, encode, reconstruct, info, report, detect, denoise, compress, completion)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes end as one line too (argparse prints the usage block and the error on two)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}; see {self.prog} --help\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     import aekit
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="aekit",
         description="Autoencoders from the command line: train, encode, reconstruct, inspect.",
     )
@@ -31,12 +38,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # a usage error has been printed (--help and --version exit 0 and go on up)
+        if e.code == 2:
+            return 2
+        raise
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     try:
         args.func(args)
     except (AekitError, ValueError, TypeError, OSError) as e:
-        message = str(e).splitlines()[0] if str(e) else type(e).__name__
+        message = next((line.strip() for line in str(e).splitlines() if line.strip()), type(e).__name__)
         print(f"aekit {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -4,46 +4,92 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..exceptions import DataError, ModelFileError
-from ._common import add_data_argument, add_data_dir_option, int_or_auto, int_tuple, write_csv
+from ._common import add_data_argument, add_data_dir_option, add_json_option, int_or_auto, int_tuple, print_summary, read_data, write_csv
 from . import report
 
 
 #: (flags, estimator parameter, type, help): one flag per estimator parameter, nothing else
 FLAGS = [
-    (("--kind",), "kind", str, "model kind (aekit.models.list_models(); default dense)"),
-    (("--latent", "--latent-dim"), "latent_dim", int, "size of the code (default 2)"),
+    (("--kind",), "kind", str, "model kind"),
+    (("--latent", "--latent-dim"), "latent_dim", int, "size of the code"),
     (("--hidden",), "hidden", int_tuple, "encoder widths, mirrored by the decoder, e.g. 128,64; 'none' for no hidden layer"),
     (("--decoder-hidden",), "decoder_hidden", int_tuple, "decoder widths when they should not mirror --hidden"),
-    (("--activation",), "activation", str, "hidden-layer activation (relu, linear, tanh, ...)"),
-    (("--latent-activation",), "latent_activation", str, "activation of the code (default linear)"),
-    (("--output-activation",), "output_activation", str, "auto | sigmoid | linear"),
-    (("--loss",), "loss", str, "auto | bce | mse"),
+    (("--activation",), "activation", str, "hidden-layer activation"),
+    (("--latent-activation",), "latent_activation", str, "activation of the code"),
+    (("--output-activation",), "output_activation", str, "decoder output; auto: sigmoid when the scaled data lie in [0, 1]"),
+    (("--loss",), "loss", str, "reconstruction loss; auto: bce for a sigmoid output, else mse"),
     (("--batch-norm",), "batch_norm", None, "batch normalisation after each hidden layer"),
     (("--dropout",), "dropout", float, "dropout rate after each hidden layer"),
     (("--filters",), "filters", int_tuple, "channels of convolutional kinds, e.g. 16,8,8"),
-    (("--kernel-size",), "kernel_size", int, "odd kernel size of convolutional kinds (default 3)"),
-    (("--downsample",), "downsample", str, "conv encoder: stride | pool"),
-    (("--upsample",), "upsample", str, "conv decoder: transpose | upsample"),
-    (("--bottleneck",), "bottleneck", str, "conv code: dense (latent_dim units) | conv (the last feature map)"),
+    (("--kernel-size",), "kernel_size", int, "odd kernel size of convolutional kinds"),
+    (("--downsample",), "downsample", str, "how a conv encoder halves the image"),
+    (("--upsample",), "upsample", str, "how a conv decoder doubles it"),
+    (("--bottleneck",), "bottleneck", str, "conv code: dense (latent_dim units) or conv (the last feature map)"),
     (("--beta",), "beta", float, "weight of the KL term (variational kinds)"),
     (("--beta-warmup",), "beta_warmup", int, "epochs over which the KL weight ramps up from 0"),
     (("--activity-l1",), "activity_l1", float, "L1 penalty on the code (sparse autoencoder), e.g. 1e-4"),
-    (("--sparsity-target",), "sparsity_target", float, "KL sparsity: target mean code activation rho (default 0.05)"),
+    (("--sparsity-target",), "sparsity_target", float, "KL sparsity: target mean code activation rho"),
     (("--sparsity-weight",), "sparsity_weight", float, "KL sparsity: weight of the penalty (0 = off)"),
-    (("--noise",), "noise", str, "corruption per batch (denoising): gaussian | masking | salt_and_pepper"),
+    (("--noise",), "noise", str, "corruption per batch (denoising)"),
     (("--noise-factor",), "noise_factor", float, "strength of the corruption"),
-    (("--epochs",), "epochs", int_or_auto, "training epochs, or auto (default): 50, or more on small data, "
-                                          "enough for 3,000 steps"),
-    (("--batch-size",), "batch_size", int, "samples per step (default 256)"),
-    (("--learning-rate", "--lr"), "learning_rate", float, "optimizer step size (default 1e-3)"),
-    (("--optimizer",), "optimizer", str, "adam | adamw | sgd | rmsprop"),
+    (("--epochs",), "epochs", int_or_auto, "training epochs, or auto: 50, or more on small data (enough for "
+                                          "3,000 steps)"),
+    (("--batch-size",), "batch_size", int, "samples per step"),
+    (("--learning-rate", "--lr"), "learning_rate", float, "optimizer step size"),
+    (("--optimizer",), "optimizer", str, "optimizer"),
     (("--weight-decay",), "weight_decay", float, "L2 weight decay"),
-    (("--validation-split",), "validation_split", float, "fraction held out for val_loss (default: the test split of a built-in dataset, else none)"),
+    (("--validation-split",), "validation_split", float, "fraction held out for val_loss (0: the test split of a built-in dataset, else none)"),
     (("--early-stopping",), "early_stopping", int, "patience in epochs; the best weights are restored"),
-    (("--scaling",), "scaling", str, "auto | minmax | standard | none"),
+    (("--scaling",), "scaling", str, "per-feature scaling; auto: none for data in [0, 1], else minmax"),
     (("--seed", "--random-state"), "random_state", int, "random seed for reproducible runs"),
-    (("--device",), "device", str, "auto | cpu | cuda"),
+    (("--device",), "device", str, "auto (a GPU when torch sees one), cpu, cuda or cuda:N"),
 ]
+
+
+def choices() -> dict:
+    """The values each flag takes, read from the registries (``--help`` lists them; 'none' is None)."""
+    from ..data.corruption import NOISES
+    from ..data.scaling import SCALINGS
+    from ..models import list_models
+    from ..models.base import ACTIVATIONS, LOSSES, OUTPUT_ACTIVATIONS
+    from ..models.conv import BOTTLENECKS, DOWNSAMPLES, UPSAMPLES
+    from ..training.config import OPTIMIZERS
+
+    activations = sorted(ACTIVATIONS)
+    return {"kind": list_models(), "activation": activations, "latent_activation": activations,
+            "output_activation": ["auto", *OUTPUT_ACTIVATIONS], "loss": ["auto", *LOSSES],
+            "downsample": list(DOWNSAMPLES), "upsample": list(UPSAMPLES), "bottleneck": list(BOTTLENECKS),
+            "noise": ["none", *NOISES], "optimizer": list(OPTIMIZERS),
+            "scaling": [str(k).lower() for k in SCALINGS]}
+
+
+#: what a parameter left at None means
+NONE_MEANS = {"decoder_hidden": "mirrors --hidden", "filters": "the kind's own", "kernel_size": "the kind's own",
+              "downsample": "the kind's own", "upsample": "the kind's own", "bottleneck": "the kind's own",
+              "random_state": "a fresh seed each run", "noise": "none", "scaling": "none"}
+
+
+def _default_text(dest: str, value) -> str:
+    if value is None:
+        return NONE_MEANS.get(dest, "none")
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value) or "none"
+    return str(value)
+
+
+def add_estimator_flags(group, defaults: dict, skip=()) -> None:
+    """One flag per estimator parameter, with its choices and the default ``defaults`` gives (a value, or
+    the text of a rule); unset flags stay None, so the estimator's own default applies."""
+    values = choices()
+    for flags, dest, kind, help_text in FLAGS:
+        if dest in skip:
+            continue
+        default = f" (default: {_default_text(dest, defaults[dest])})" if dest in defaults else ""
+        if kind is None:
+            group.add_argument(*flags, dest=dest, action="store_true", default=None, help=help_text + default)
+        else:
+            group.add_argument(*flags, dest=dest, type=kind, default=None, choices=values.get(dest),
+                               help=help_text + default)
 
 
 def register(sub) -> None:
@@ -59,14 +105,13 @@ def register(sub) -> None:
     p.add_argument("--out", "-o", required=True, type=Path, help="folder for the model and its pictures")
     p.add_argument("--force", action="store_true", help="replace a model already in --out")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
+    add_json_option(p, "the summary (model, data, epochs, final losses, files written)")
     p.add_argument("--no-report", action="store_true", help="do not write report.html (aekit report DIR writes it later)")
     add_data_dir_option(p)
     group = p.add_argument_group("model and training (aekit.AutoEncoder parameters)")
-    for flags, dest, kind, help_text in FLAGS:
-        if kind is None:
-            group.add_argument(*flags, dest=dest, action="store_true", default=None, help=help_text)
-        else:
-            group.add_argument(*flags, dest=dest, type=kind, default=None, help=help_text)
+    from .. import AutoEncoder
+
+    add_estimator_flags(group, AutoEncoder().get_params())
     p.set_defaults(func=run)
 
 
@@ -79,7 +124,6 @@ def estimator_params(args) -> dict:
 
 def run(args) -> None:
     from .. import AutoEncoder
-    from ..datasets import load_dataset
 
     out: Path = args.out
     model_path = out / "model.safetensors"
@@ -87,7 +131,7 @@ def run(args) -> None:
         raise ModelFileError(f"{str(model_path)!r} already exists; pass --force to replace it, or choose another --out")
     if out.exists() and not out.is_dir():
         raise DataError(f"--out {str(out)!r} is a file; give a folder")
-    dataset = load_dataset(args.data, data_dir=args.data_dir)
+    dataset = read_data(args)
     params = estimator_params(args)
     if dataset.X_test is not None and "validation_split" not in params:
         params["validation_data"] = dataset.X_test
@@ -104,13 +148,14 @@ def run(args) -> None:
     written = [model_path, write_history(est.history_, out / "history.csv")]
     written += write_pictures(est, dataset, out)
     written += report.after_train(est, dataset, out, args.data, args.data_dir, report=not args.no_report, quiet=args.quiet)
-    if not args.quiet:
-        h = est.history_
-        summary = f"loss {h['loss'][-1]:.4f}" + (f", val_loss {h['val_loss'][-1]:.4f}" if "val_loss" in h else "")
-        print(f"trained {est.model_.kind} autoencoder on {args.data} {tuple(X.shape)}: {summary}")
-        print(f"wrote {len(written)} files to {out}/:")
-        for path in written:
-            print(f"  {path}")
+    h = est.history_
+    summary = {"kind": est.model_.kind, "data": str(args.data), "shape": list(X.shape), "epochs": len(h["loss"]),
+               "loss": h["loss"][-1], "val_loss": h["val_loss"][-1] if "val_loss" in h else None,
+               "out": str(out), "files": [str(p) for p in written]}
+    losses = f"loss {h['loss'][-1]:.4f}" + (f", val_loss {h['val_loss'][-1]:.4f}" if "val_loss" in h else "")
+    print_summary(args, summary, [f"trained {est.model_.kind} autoencoder on {args.data} {tuple(X.shape)} for "
+                                  f"{len(h['loss'])} epochs: {losses}", f"wrote {len(written)} files to {out}/:"]
+                  + [f"  {path}" for path in written])
     return est
 
 
