@@ -36,6 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def one_line(e: BaseException) -> str:
+    """The first non-empty line of an error's message (matplotlib's start with a newline), or its type."""
+    return next((line.strip() for line in str(e).splitlines() if line.strip()), type(e).__name__)
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     try:
@@ -48,8 +53,7 @@ def main(argv=None) -> int:
     try:
         args.func(args)
     except (AekitError, ValueError, TypeError, OSError) as e:
-        message = next((line.strip() for line in str(e).splitlines() if line.strip()), type(e).__name__)
-        print(f"aekit {args.command}: error: {message}", file=sys.stderr)
+        print(f"aekit {args.command}: error: {one_line(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"aekit {args.command}: interrupted", file=sys.stderr)
