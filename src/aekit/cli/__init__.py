@@ -9,10 +9,10 @@ import logging
 import sys
 
 from ..exceptions import AekitError
-from . import completion, compress, denoise, detect, encode, info, reconstruct, report, train
+from . import completion, compress, denoise, detect, encode, export, info, reconstruct, report, train
 
 #: subcommand modules, in the order ``aekit --help`` lists them
-COMMANDS = (train, encode, reconstruct, info, report, detect, denoise, compress, completion)
+COMMANDS = (train, encode, reconstruct, info, report, detect, denoise, compress, export, completion)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,7 +52,7 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     try:
         args.func(args)
-    except (AekitError, ValueError, TypeError, OSError) as e:
+    except (AekitError, ValueError, TypeError, OSError, ImportError) as e:  # ImportError: a missing extra
         print(f"aekit {args.command}: error: {one_line(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -115,7 +115,7 @@ def run_detect(args) -> None:
     X = model_input(dataset, det)  # flat rows, or images for a convolutional detector
     apply = progress_apply(args.quiet)
     scores = apply(det.score_samples, X, "scoring")
-    labels = np.where(scores < det.threshold_, -1, 1)
+    labels = np.where(scores < det.offset_, -1, 1)
     pvalues = apply(det.pvalues, X, "p-values") if det.n_calibration_ else np.full(len(X), np.nan)
     flagged = np.flatnonzero(labels == -1)
     top = dict(zip(flagged, det.top_features(X[flagged], k=args.top))) if len(flagged) and args.top else {}
@@ -126,7 +126,7 @@ def run_detect(args) -> None:
                      features])
     _write(args.output, ["sample", "anomaly_score", "pvalue", "label", "top_features"], rows)
     summary = {"samples": len(X), "flagged": len(flagged), "fraction": len(flagged) / len(X),
-               "threshold": float(-det.threshold_), "output": str(args.output)}
+               "threshold": float(det.threshold_), "output": str(args.output)}
     print_summary(args, summary, f"flagged {len(flagged)} of {len(X)} samples ({len(flagged) / len(X):.1%}) as "
                                  f"outliers; wrote {args.output}", args.output)
 

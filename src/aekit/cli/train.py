@@ -107,6 +107,11 @@ def register(sub) -> None:
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
     add_json_option(p, "the summary (model, data, epochs, final losses, files written)")
     p.add_argument("--no-report", action="store_true", help="do not write report.html (aekit report DIR writes it later)")
+    p.add_argument("--tensorboard", type=Path, default=None, metavar="DIR",
+                   help="write TensorBoard event files (per-epoch losses, parameters) into DIR (needs aekit[tracking])")
+    p.add_argument("--mlflow", nargs="?", const="", default=None, metavar="URI",
+                   help="log an MLflow run (parameters, per-epoch losses; the model and report as artifacts) to "
+                        "URI, or to MLflow's default store without one (needs aekit[tracking])")
     add_data_dir_option(p)
     group = p.add_argument_group("model and training (aekit.AutoEncoder parameters)")
     from .. import AutoEncoder
@@ -136,7 +141,8 @@ def run(args) -> None:
     if dataset.X_test is not None and "validation_split" not in params:
         params["validation_data"] = dataset.X_test
     params.setdefault("verbose", 0 if args.quiet else 1)
-    est = AutoEncoder(**params)
+    trackers = _trackers(args, params)
+    est = AutoEncoder(**params, callbacks=trackers or None)
     X = dataset.X
     if dataset.image_shape is not None and len(_sample_ranks(est)) and 1 not in _sample_ranks(est):
         X = dataset.images()
@@ -148,6 +154,10 @@ def run(args) -> None:
     written = [model_path, write_history(est.history_, out / "history.csv")]
     written += write_pictures(est, dataset, out)
     written += report.after_train(est, dataset, out, args.data, args.data_dir, report=not args.no_report, quiet=args.quiet)
+    for tracker in trackers:
+        if hasattr(tracker, "log_artifact"):
+            for path in written:
+                tracker.log_artifact(path)
     h = est.history_
     summary = {"kind": est.model_.kind, "data": str(args.data), "shape": list(X.shape), "epochs": len(h["loss"]),
                "loss": h["loss"][-1], "val_loss": h["val_loss"][-1] if "val_loss" in h else None,
@@ -157,6 +167,19 @@ def run(args) -> None:
                                   f"{len(h['loss'])} epochs: {losses}", f"wrote {len(written)} files to {out}/:"]
                   + [f"  {path}" for path in written])
     return est
+
+
+def _trackers(args, params: dict) -> list:
+    """TensorBoard / MLflow callbacks asked for on the command line, given the estimator parameters set."""
+    from ..training.tracking import MLflowCallback, TensorBoardCallback
+
+    logged = {"data": args.data, **{k: v for k, v in params.items() if k != "validation_data"}}
+    trackers = []
+    if args.tensorboard is not None:
+        trackers.append(TensorBoardCallback(args.tensorboard, params=logged))
+    if args.mlflow is not None:
+        trackers.append(MLflowCallback(args.mlflow or None, run_name=f"{args.data} -> {args.out}", params=logged))
+    return trackers
 
 
 def _sample_ranks(est) -> tuple:
