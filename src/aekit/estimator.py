@@ -9,6 +9,7 @@ import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from . import persistence
+from ._params import validate_params
 from ._sklearn import SklearnMixin
 from .data.corruption import make_corruption
 from .data.scaling import Scaler, resolve_scaling
@@ -186,6 +187,7 @@ class AutoEncoder(SklearnMixin, ModelFileMixin, GenerativeMixin, TransformerMixi
         -------
         self
         """
+        validate_params(self)  # every parameter, before any data are read
         cls = self._model_class()
         X_arr = check_array(X, sample_ranks=cls.sample_ranks, estimator=type(self).__name__)
         target = None

@@ -5,7 +5,9 @@ Bad input ends in one line on stderr naming the problem and the fix, and exit st
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import signal
 import sys
 
 from ..exceptions import AekitError
@@ -39,6 +41,21 @@ def build_parser() -> argparse.ArgumentParser:
 def one_line(e: BaseException) -> str:
     """The first non-empty line of an error's message (matplotlib's start with a newline), or its type."""
     return next((line.strip() for line in str(e).splitlines() if line.strip()), type(e).__name__)
+@contextlib.contextmanager
+def _exit_on_sigterm():
+    """``kill PID`` ends the command as an exception would, so temporary files and folders are removed."""
+    def terminate(signum, frame):
+        raise SystemExit(128 + signum)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, terminate)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main(argv=None) -> int:
@@ -51,7 +68,8 @@ def main(argv=None) -> int:
         raise
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     try:
-        args.func(args)
+        with _exit_on_sigterm():
+            args.func(args)
     except (AekitError, ValueError, TypeError, OSError, ImportError) as e:  # ImportError: a missing extra
         print(f"aekit {args.command}: error: {one_line(e)}", file=sys.stderr)
         return 2

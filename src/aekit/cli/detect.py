@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..exceptions import ModelFileError
-from ._common import (add_data_argument, add_data_dir_option, add_json_option, add_model_argument, add_quiet_option,
-                      is_stdio, load_model, model_input, print_summary, read_data, write_csv)
+from ._common import (add_data_argument, add_data_dir_option, add_force_option, add_json_option, add_model_argument,
+                      add_quiet_option, check_output_path, is_stdio, load_model, model_input, print_summary,
+                      read_data, write_csv)
 from ._progress import progress_apply
 
 #: how the detector's default autoencoder sizes what depends on the data (applications/anomaly.py)
@@ -70,6 +70,7 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", required=True, type=Path, help="scores file (.csv); - writes it to stdout")
     p.add_argument("--top", type=int, default=3, help="features listed per flagged sample (default: %(default)s)")
     add_data_dir_option(p)
+    add_force_option(p, "replace the scores file if it exists")
     add_quiet_option(p)
     add_json_option(p, "the summary (samples, flagged, threshold, file written)")
     p.set_defaults(func=run_detect)
@@ -80,8 +81,7 @@ def run_fit(args) -> None:
     from ..applications.anomaly import default_autoencoder
     from .train import estimator_params
 
-    if args.output.exists() and not args.force:
-        raise ModelFileError(f"{str(args.output)!r} already exists; pass --force to replace it, or choose another -o")
+    check_output_path(args.output, args.force)
     dataset = read_data(args)
     ae_params = {k: v for k, v in estimator_params(args).items() if k != "random_state"}
     names = ("contamination", "alpha", "calibration_fraction", "anomaly_score", "random_state")
@@ -101,16 +101,10 @@ def run_fit(args) -> None:
 
 
 def run_detect(args) -> None:
-    from .. import AnomalyDetector
-
-    det = load_model(args.model)
-    if not isinstance(det, AnomalyDetector):
-        raise ModelFileError(f"{str(args.model)!r} holds a {type(det).__name__}, not an anomaly detector; make one "
-                             f"with: aekit fit-detector TRAIN -o detector.safetensors")
     if args.top < 0:
         raise ValueError(f"--top must be 0 or more, got {args.top}")
-    if args.output.suffix.lower() != ".csv" and not is_stdio(args.output):
-        raise ValueError(f"cannot write {str(args.output)!r}: detect writes a .csv file")
+    check_output_path(args.output, args.force, (".csv",))
+    det = load_model(args.model, "AnomalyDetector", "aekit detect")
     dataset = read_data(args)
     X = model_input(dataset, det)  # flat rows, or images for a convolutional detector
     apply = progress_apply(args.quiet)
@@ -124,19 +118,17 @@ def run_detect(args) -> None:
         features = "; ".join(f"{name} ({share:.0%})" for name, share in top.get(i, []))
         rows.append([i, float(-scores[i]), "" if np.isnan(pvalues[i]) else float(pvalues[i]), int(labels[i]),
                      features])
-    _write(args.output, ["sample", "anomaly_score", "pvalue", "label", "top_features"], rows)
+    _write(args.output, ["sample", "anomaly_score", "pvalue", "label", "top_features"], rows, args.force)
     summary = {"samples": len(X), "flagged": len(flagged), "fraction": len(flagged) / len(X),
                "threshold": float(det.threshold_), "output": str(args.output)}
     print_summary(args, summary, f"flagged {len(flagged)} of {len(X)} samples ({len(flagged) / len(X):.1%}) as "
                                  f"outliers; wrote {args.output}", args.output)
 
 
-def _write(path: Path, header, rows) -> None:
+def _write(path: Path, header, rows, force: bool) -> None:
     from .._atomic import atomic_path
 
     if is_stdio(path):
         return write_csv(sys.stdout, header, rows)
-    if not path.parent.exists():
-        raise ValueError(f"cannot write {str(path)!r}: the folder {str(path.parent)!r} does not exist")
-    with atomic_path(path) as tmp:
+    with atomic_path(path, overwrite=force) as tmp:
         write_csv(tmp, header, rows)

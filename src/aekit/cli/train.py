@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .._atomic import publish_folder, staged_folder
+from .._params import validate_params
 from ..exceptions import DataError, ModelFileError
 from ._common import add_data_argument, add_data_dir_option, add_json_option, int_or_auto, int_tuple, print_summary, read_data, write_csv
 from . import report
@@ -90,6 +92,9 @@ def add_estimator_flags(group, defaults: dict, skip=()) -> None:
         else:
             group.add_argument(*flags, dest=dest, type=kind, default=None, choices=values.get(dest),
                                help=help_text + default)
+MODEL_FILE = "model.safetensors"
+#: every file a run folder may hold: with --force, those the new run does not write are removed
+RUN_FILES = (MODEL_FILE, "history.csv", "loss.png", "reconstructions.png", "codes.png", "run.json", "report.html")
 
 
 def register(sub) -> None:
@@ -128,32 +133,24 @@ def estimator_params(args) -> dict:
 
 
 def run(args) -> None:
-    from .. import AutoEncoder
-
     out: Path = args.out
-    model_path = out / "model.safetensors"
-    if model_path.exists() and not args.force:
-        raise ModelFileError(f"{str(model_path)!r} already exists; pass --force to replace it, or choose another --out")
+    model_path = out / MODEL_FILE
     if out.exists() and not out.is_dir():
         raise DataError(f"--out {str(out)!r} is a file; give a folder")
-    dataset = read_data(args)
-    params = estimator_params(args)
-    if dataset.X_test is not None and "validation_split" not in params:
-        params["validation_data"] = dataset.X_test
-    params.setdefault("verbose", 0 if args.quiet else 1)
-    trackers = _trackers(args, params)
-    est = AutoEncoder(**params, callbacks=trackers or None)
-    X = dataset.X
-    if dataset.image_shape is not None and len(_sample_ranks(est)) and 1 not in _sample_ranks(est):
-        X = dataset.images()
-        if "validation_data" in params:
-            est.set_params(validation_data=dataset.images(dataset.X_test))
-    out.mkdir(parents=True, exist_ok=True)
-    est.fit(X)
-    est.save(model_path, overwrite=args.force)
-    written = [model_path, write_history(est.history_, out / "history.csv")]
-    written += write_pictures(est, dataset, out)
-    written += report.after_train(est, dataset, out, args.data, args.data_dir, report=not args.no_report, quiet=args.quiet)
+    if model_path.exists() and not args.force:
+        raise ModelFileError(f"{str(model_path)!r} already exists; pass --force to replace it, or choose another --out")
+    est, dataset, X, trackers = _estimator_and_data(args)
+    # The run is written into a hidden folder inside --out, then published in one locked step: a failed run
+    # leaves nothing, two runs into one folder never mix (the second fails, or with --force replaces all).
+    with staged_folder(out) as stage:
+        est.fit(X)
+        est.save(stage / MODEL_FILE)
+        written = [write_history(est.history_, stage / "history.csv")]
+        written += write_pictures(est, dataset, stage)
+        with publish_folder(stage, out, MODEL_FILE, overwrite=args.force, replaces=RUN_FILES):
+            written = [model_path] + [out / p.name for p in written]
+            written += report.after_train(est, dataset, out, args.data, args.data_dir, report=not args.no_report,
+                                          quiet=args.quiet)
     for tracker in trackers:
         if hasattr(tracker, "log_artifact"):
             for path in written:
@@ -167,6 +164,26 @@ def run(args) -> None:
                                   f"{len(h['loss'])} epochs: {losses}", f"wrote {len(written)} files to {out}/:"]
                   + [f"  {path}" for path in written])
     return est
+
+
+def _estimator_and_data(args) -> tuple:
+    """``(estimator, dataset, X, trackers)``: the options checked before the data are read, X shaped for the kind."""
+    from .. import AutoEncoder
+
+    params = estimator_params(args)
+    validate_params(AutoEncoder(**params))  # bad options fail before the data are read
+    dataset = read_data(args)
+    if dataset.X_test is not None and "validation_split" not in params:
+        params["validation_data"] = dataset.X_test
+    params.setdefault("verbose", 0 if args.quiet else 1)
+    trackers = _trackers(args, params)
+    est = AutoEncoder(**params, callbacks=trackers or None)
+    X = dataset.X
+    if dataset.image_shape is not None and len(_sample_ranks(est)) and 1 not in _sample_ranks(est):
+        X = dataset.images()
+        if "validation_data" in params:
+            est.set_params(validation_data=dataset.images(dataset.X_test))
+    return est, dataset, X, trackers
 
 
 def _trackers(args, params: dict) -> list:
