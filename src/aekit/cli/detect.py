@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import _dask
 from ._common import (add_data_argument, add_data_dir_option, add_force_option, add_json_option, add_model_argument,
                       add_quiet_option, check_output_path, is_stdio, load_model, model_input, print_summary,
                       read_data, write_csv)
@@ -73,6 +74,7 @@ def register(sub) -> None:
     add_force_option(p, "replace the scores file if it exists")
     add_quiet_option(p)
     add_json_option(p, "the summary (samples, flagged, threshold, file written)")
+    _dask.add_dask_option(p)
     p.set_defaults(func=run_detect)
 
 
@@ -101,6 +103,8 @@ def run_fit(args) -> None:
 
 
 def run_detect(args) -> None:
+    if args.dask:
+        return _dask.run(args, "detect", unsupported=("data_dir",))
     if args.top < 0:
         raise ValueError(f"--top must be 0 or more, got {args.top}")
     check_output_path(args.output, args.force, (".csv",))

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from .._atomic import publish_folder, staged_folder
 from .._params import validate_params
 from ..exceptions import DataError, ModelFileError
@@ -144,6 +146,8 @@ def run(args) -> None:
     # leaves nothing, two runs into one folder never mix (the second fails, or with --force replaces all).
     with staged_folder(out) as stage:
         est.fit(X)
+        if dataset.feature_names is not None and X is dataset.X:  # as fit keeps a DataFrame's columns; --dask uses them
+            est.feature_names_in_ = np.asarray(dataset.feature_names, dtype=object)
         est.save(stage / MODEL_FILE)
         written = [write_history(est.history_, stage / "history.csv")]
         written += write_pictures(est, dataset, stage)
