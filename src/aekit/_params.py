@@ -161,7 +161,7 @@ def _autoencoder_constraints() -> dict:
         "upsample": (Options(*UPSAMPLES), NONE), "bottleneck": (Options(*BOTTLENECKS), NONE),
         "beta": Real(0, None), "beta_warmup": Integer(0), "activity_l1": Real(0, None),
         "sparsity_target": Real(0, 1, "neither"), "sparsity_weight": Real(0, None),
-        "noise": (Options(*NOISES), NONE), "noise_factor": Real(0, None), "epochs": Integer(1),
+        "noise": (Options(*NOISES), NONE), "noise_factor": Real(0, None), "epochs": (Integer(1), Options("auto")),
         "batch_size": Integer(1), "learning_rate": Real(0, None, "neither"),
         "optimizer": (Options(*OPTIMIZERS), Callable("a callable optimizer(params) -> torch.optim.Optimizer")),
         "weight_decay": Real(0, None), "validation_split": Real(0, 1, "left"),

@@ -90,6 +90,7 @@ class Trainer:
         batches = _Batches(x, target, int(cfg.batch_size), bool(cfg.shuffle))
         # a penalty needs the autograd graph of the model's outputs; the hand-written steps have none
         step = model.fused_training_step(batches.rows) if cfg.fused_step and not self.penalties else None
+        self.steps_per_epoch = len(batches.sizes)  # for callbacks that show progress within an epoch
         history: dict = {}
         best = (float("inf"), None, -1)  # (monitored loss, weights, epoch)
         wait = 0
