@@ -15,27 +15,38 @@ def register(sub) -> None:
 
 def describe(header: dict) -> list:
     """Human-readable lines about a model file's header: an autoencoder, or a detector and its autoencoder."""
-    inner = header.get("autoencoder")
-    kind = ((inner if isinstance(inner, dict) else header).get("model") or {}).get("kind")
+    members = header.get("members") if isinstance(header.get("members"), dict) else {}
+    inner = members.get("autoencoder")
+    if header.get("class") == "AnomalyDetector" and isinstance(members.get("ensemble"), dict):
+        kind = "ensemble"
+    else:
+        kind = ((inner if isinstance(inner, dict) else header).get("model") or {}).get("kind")
     first = (f"{header.get('class')} ({kind}), aekit {header.get('aekit_version')}, torch {header.get('torch_version')}, "
              f"file format {header.get('format_version')}")
-    if not isinstance(inner, dict):
+    if header.get("class") != "AnomalyDetector":
         return [first] + _autoencoder_lines(header) + _other_lines(header, KNOWN)
-    return [first] + _detector_lines(header) + ["autoencoder" + (" (the detector's default, sized for the data)"
-                                                                 if header.get("default_autoencoder") else "") + ":"] \
-        + [f"  {line}" for line in _autoencoder_lines(inner)] + _other_lines(header, KNOWN_DETECTOR)
+    if isinstance(inner, dict):
+        body = ["autoencoder:"] + [f"  {line}" for line in _autoencoder_lines(inner)]
+    else:
+        ens = members.get("ensemble") or {}
+        body = [f"ensemble of {ens.get('n_members')} small dense autoencoders (input shape "
+                f"{tuple(header.get('input_shape') or ())})"]
+    return [first] + _detector_lines(header) + body + _other_lines(header, KNOWN_DETECTOR)
 
 
 KNOWN = {"class", "model", "history", "params", "input_shape", "scaling", "feature_names", "format_version",
          "aekit_version", "torch_version"}
-KNOWN_DETECTOR = KNOWN | {"autoencoder", "default_autoencoder", "threshold", "n_calibration"}
+KNOWN_DETECTOR = KNOWN | {"members", "detector_format", "threshold", "n_calibration"}
 
 
 def _detector_lines(header: dict) -> list:
     params = header.get("params") or {}
     rule = (f"alpha {params['alpha']:g} (conformal p-value)" if params.get("alpha") is not None
             else f"contamination {params.get('contamination')}")
-    lines = [f"anomaly score {params.get('anomaly_score')}, threshold by {rule}"]
+    score = params.get("anomaly_score")
+    if score == "auto":  # as AnomalyDetector resolves it
+        score = "auto: tails" if isinstance((header.get("members") or {}).get("ensemble"), dict) else "auto: joint"
+    lines = [f"anomaly score {score}, threshold by {rule}"]
     if isinstance(header.get("threshold"), (int, float)):
         lines.append(f"flags samples whose anomaly score exceeds {-header['threshold']:.5g}; "
                      f"{header.get('n_calibration')} samples held out for calibration")
