@@ -17,6 +17,10 @@ class Callback:
 
     def on_epoch_end(self, epoch: int, logs: dict, trainer, model) -> None: ...
 
+    def on_batch_end(self, batch: int, trainer, model) -> None:
+        """After each optimizer step; ``batch`` counts from 0 within the epoch. The loss is not read here:
+        reading a device tensor would synchronise every step (``trainer.state`` holds the run's state)."""
+
     def on_train_end(self, history: dict, trainer, model) -> None: ...
 
 
