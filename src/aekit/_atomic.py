@@ -29,3 +29,14 @@ def atomic_path(path):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def remove_leftovers(folder, name_glob: str = "*") -> list:
+    """Remove the temporary files that killed writes of ``atomic_path`` left in ``folder`` for files named
+    ``name_glob``; return their paths. Call it only where no other process is writing those files."""
+    removed = []
+    for tmp in Path(folder).glob(f".{name_glob}.*.tmp*"):
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+            removed.append(tmp)
+    return removed

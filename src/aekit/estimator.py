@@ -1,6 +1,7 @@
 """``AutoEncoder``: the scikit-learn face of every autoencoder in aekit."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 
@@ -9,20 +10,26 @@ import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from . import persistence
-from .data.corruption import make_corruption
 from .data.scaling import Scaler, resolve_scaling
+from .data.sources import ArraySource, is_streamable, open_source
 from ._generative import GenerativeMixin
 from ._model_files import ModelFileMixin
 from .data.prepare import resolve_output, split_validation
 from .data.validation import check_array, check_n_features, check_random_state_int, feature_names_of
 from .exceptions import DataError, NotFittedError
 from .models import model_class
-from .models.penalties import make_penalties
-from .training import ProgressBar, TrainConfig, Trainer
-from .training.callbacks import KLWarmup
 from .training.device import resolve_device
 
 logger = logging.getLogger(__name__)
+
+@contextlib.contextmanager
+def _seeded(device: str, seed: int):
+    """torch's global generators seeded for the body (weights' initialisation, dropout), restored after."""
+    devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
+
 
 @persistence.loadable
 class AutoEncoder(ModelFileMixin, GenerativeMixin, TransformerMixin, BaseEstimator):
@@ -156,15 +163,40 @@ class AutoEncoder(ModelFileMixin, GenerativeMixin, TransformerMixin, BaseEstimat
         self.verbose = verbose
 
     # -- fitting ---------------------------------------------------------------------------------
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, *, checkpoint_dir=None, checkpoint_every=1, checkpoint_steps=0, keep_checkpoints=2,
+            shuffle_buffer=None):
         """Train on ``X``. ``y`` shaped like ``X`` is the reconstruction target (``fit(X_noisy, X_clean)``);
         a 1-D ``y`` (labels, as a Pipeline passes them) is ignored.
+
+        Parameters
+        ----------
+        X : array-like, path or source
+            An array (in memory), or data read as a stream, never whole: a ``.npy`` file (memory-mapped), a
+            ``.parquet`` file or a folder of them, an ``aekit.data.sources.Source``, or a function returning
+            an iterator of arrays (docs/scale.md). A stream's validation is ``validation_data`` or a
+            ``validation_split`` fraction of its files' row groups.
+        checkpoint_dir : str or Path, optional
+            Save the run's whole state there every ``checkpoint_every`` epochs (and every
+            ``checkpoint_steps`` steps if > 0), keeping the last ``keep_checkpoints``. The same call with the
+            same folder continues from its last checkpoint, to the same weights as an uninterrupted run
+            (Keras' ``BackupAndRestore``, Lightning's ``ckpt_path``); a folder of another run (other
+            parameters or data) is refused.
+        shuffle_buffer : int, optional
+            Rows of a stream's shuffle buffer (default: about 64 MB of rows).
 
         Returns
         -------
         self
         """
+        from . import _fitting
+
         cls = model_class(self.kind)
+        device = resolve_device(self.device)
+        if is_streamable(X):
+            if y is not None and np.ndim(y) > 1:
+                raise DataError("fit(X, Y) with a target needs arrays; a stream is its own target")
+            return self._fit_stream(X, cls, device, checkpoint_dir, checkpoint_every, checkpoint_steps,
+                                    keep_checkpoints, shuffle_buffer)
         X_arr = check_array(X, sample_ranks=cls.sample_ranks, estimator=type(self).__name__)
         target = None
         if y is not None and np.asarray(y).ndim > 1:
@@ -173,8 +205,15 @@ class AutoEncoder(ModelFileMixin, GenerativeMixin, TransformerMixin, BaseEstimat
                 raise DataError(f"the target y has shape {target.shape}, but X has shape {X_arr.shape}; "
                                 "fit(X, Y) trains X -> Y and needs them alike")
         names = feature_names_of(X)
-        device = resolve_device(self.device)
-        seed = check_random_state_int(self.random_state)
+        fingerprint = None
+        if checkpoint_dir is not None:
+            fingerprint = ArraySource(X_arr).fingerprint()
+            if target is not None:
+                fingerprint["target"] = ArraySource(target).fingerprint()
+        checkpoints = _fitting.make_checkpointer(self, checkpoint_dir, fingerprint, checkpoint_every,
+                                                 checkpoint_steps, keep_checkpoints)
+        extra = _fitting.restored_extra(checkpoints)
+        seed = extra["seed"] if extra else check_random_state_int(self.random_state)
         scaler = Scaler.fit(resolve_scaling(self.scaling, X_arr), X_arr)
         Xs = scaler.transform(X_arr)
         Ts = scaler.transform(target) if target is not None else None
@@ -183,37 +222,98 @@ class AutoEncoder(ModelFileMixin, GenerativeMixin, TransformerMixin, BaseEstimat
         output_activation, loss = resolve_output(self.output_activation, self.loss,
                                                  T_tr if T_tr is not None else X_tr)
         model_cfg = self._model_config(cls, X_arr.shape[1:], output_activation, loss)
-        train_cfg = TrainConfig(epochs=self.epochs, batch_size=self.batch_size,
-                                learning_rate=self.learning_rate, optimizer=self.optimizer,
-                                weight_decay=self.weight_decay, early_stopping=self.early_stopping,
-                                device=device, seed=seed)
-        callbacks = [ProgressBar()] if self.verbose else []
-        if self.beta_warmup:
-            callbacks.append(KLWarmup(self.beta_warmup))
-        clip = (0.0, 1.0) if output_activation == "sigmoid" else None
-        trainer = Trainer(train_cfg, callbacks=callbacks,
-                          corruption=make_corruption(self.noise, self.noise_factor, clip),
-                          penalties=make_penalties(self.activity_l1, self.sparsity_weight, self.sparsity_target))
-        devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(seed)
+        trainer = _fitting.make_trainer(self, output_activation, device, seed)
+        tensor = lambda a: None if a is None else torch.from_numpy(a)  # noqa: E731
+        with _seeded(device, seed):
             model = cls(model_cfg)
-            history = trainer.fit(model, torch.from_numpy(X_tr),
-                                  None if T_tr is None else torch.from_numpy(T_tr),
-                                  None if X_val is None else torch.from_numpy(X_val),
-                                  None if T_val is None else torch.from_numpy(T_val))
+            history = self._train(trainer, model, checkpoints, {"seed": seed}, tensor(X_tr), tensor(T_tr),
+                                  tensor(X_val), tensor(T_val))
         # Only a finished fit replaces the learned state.
+        self._set_fitted(model, scaler, history, tuple(X_arr.shape[1:]), names, device)
+        return self
+
+    def _train(self, trainer, model, checkpoints, extra, *data) -> dict:
+        """Run the trainer; with checkpoints, what the estimator needs to resume travels in the state."""
+        if checkpoints is None:
+            return trainer.fit(model, *data)
+        from .training.state import TrainState
+        from .training.optim import make_optimizer
+
+        cfg = trainer.config
+        state = TrainState(model.to(cfg.device), make_optimizer(model.parameters(), cfg),
+                           torch.Generator(device=cfg.device).manual_seed(int(cfg.seed)), extra=extra)
+        return trainer.fit(model, *data, state=state, checkpoints=checkpoints)
+
+    def _fit_stream(self, X, cls, device, checkpoint_dir, every, steps, keep, shuffle_buffer):
+        """``fit`` on a stream: statistics in one pass, then epochs over shuffled, buffered units."""
+        from . import _fitting
+
+        source = open_source(X)
+        checkpoints = _fitting.make_checkpointer(self, checkpoint_dir, source.fingerprint(), every, steps, keep)
+        extra = _fitting.restored_extra(checkpoints)
+        seed = extra["seed"] if extra else check_random_state_int(self.random_state)
+        source, train, val, scaler, output_activation, loss, scaled_range = _fitting.stream_setup(
+            self, source, seed, extra, cls)
+        model_cfg = self._model_config(cls, source.sample_shape, output_activation, loss)
+        batches, validation = _fitting.stream_batches(self, train, val, scaler, seed, device, shuffle_buffer)
+        trainer = _fitting.make_trainer(self, output_activation, device, seed)
+        extra = {**_fitting.scaler_extra(seed, scaler), "scaled_range": list(scaled_range)}
+        with _seeded(device, seed):
+            model = cls(model_cfg)
+            history = self._train(trainer, model, checkpoints, extra, batches, None, validation)
+        names = None if source.feature_names is None else np.asarray(source.feature_names, dtype=object)
+        self._set_fitted(model, scaler, history, tuple(source.sample_shape), names, device)
+        return self
+
+    def partial_fit(self, X, y=None):
+        """One epoch on ``X``, continuing the previous calls (scikit-learn's convention).
+
+        The first call fits the scaler on this chunk and builds the model and its optimizer; later calls
+        keep them (the optimizer's moments, the random generators) and train one more epoch on each chunk.
+        ``epochs`` and early stopping do not apply.
+
+        Returns
+        -------
+        self
+        """
+        from . import _fitting
+
+        state = getattr(self, "_partial_state", None)
+        if state is None or not hasattr(self, "model_"):
+            cls = model_class(self.kind)
+            X_arr = check_array(X, sample_ranks=cls.sample_ranks, estimator=type(self).__name__)
+            device = resolve_device(self.device)
+            seed = check_random_state_int(self.random_state)
+            scaler = Scaler.fit(resolve_scaling(self.scaling, X_arr), X_arr)
+            output_activation, loss = resolve_output(self.output_activation, self.loss, scaler.transform(X_arr))
+            with _seeded(device, seed):
+                model = cls(self._model_config(cls, X_arr.shape[1:], output_activation, loss))
+            self._set_fitted(model, scaler, {}, tuple(X_arr.shape[1:]), feature_names_of(X), device)
+            self._partial_seed, self._partial_output = seed, output_activation
+        x = self._prepare(X)
+        trainer = _fitting.make_trainer(self, self._partial_output, self.device_, self._partial_seed,
+                                        epochs=(state.epoch if state is not None else 0) + 1)
+        if state is not None:
+            state.finished = False
+        with _seeded(self.device_, self._partial_seed):
+            if state is not None:
+                torch.set_rng_state(self._partial_rng)
+            self.history_ = trainer.fit(self.model_, x, state=state)
+            self._partial_rng = torch.get_rng_state()
+        self._partial_state = trainer.state
+        return self
+
+    def _set_fitted(self, model, scaler, history, input_shape, names, device) -> None:
         self.model_ = model
         self.scaler_ = scaler
         self.history_ = history
-        self.input_shape_ = tuple(X_arr.shape[1:])
+        self.input_shape_ = tuple(input_shape)
         self.n_features_in_ = int(np.prod(self.input_shape_))
         if names is not None:
             self.feature_names_in_ = names
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
         self.device_ = device
-        return self
 
     def _model_config(self, cls, input_shape, output_activation, loss):
         """The model's dataclass config: each of its fields taken from the estimator parameter of that name."""

@@ -5,7 +5,7 @@ message that says what was received, what was expected and how to fix it.
 """
 from sklearn.exceptions import NotFittedError as _SkNotFittedError
 
-__all__ = ["AekitError", "DataError", "ModelFileError", "NotFittedError", "TrainingError"]
+__all__ = ["AekitError", "CheckpointError", "DataError", "ModelFileError", "NotFittedError", "TrainingError"]
 
 
 class AekitError(Exception):
@@ -26,3 +26,7 @@ class NotFittedError(_SkNotFittedError, AekitError):
 
 class TrainingError(AekitError, RuntimeError):
     """Training could not go on (a NaN loss, names the epoch and batch)."""
+
+
+class CheckpointError(AekitError, ValueError):
+    """A checkpoint folder that belongs to another run or to other data, or holds no readable checkpoint."""

@@ -36,6 +36,22 @@ class Scaler:
                        np.where(std > 0, 1.0 / np.where(std > 0, std, 1), 0.0).astype(np.float32))
         raise ValueError(f"scaling must be one of {SCALINGS}, got {kind!r}")
 
+    @classmethod
+    def from_stats(cls, kind: Optional[str], stats: "RunningStats") -> "Scaler":
+        """The scaler ``fit`` would give, from one streaming pass's statistics (equal on minmax; standard
+        agrees with the in-memory mean and deviation to float64 rounding, then cast to float32)."""
+        if kind is None:
+            return cls(None)
+        if kind == "minmax":
+            span = stats.max - stats.min
+            factor = np.where(span > 0, 1.0 / np.where(span > 0, span, 1), 0.0).astype(np.float32)
+            return cls(kind, stats.min.copy(), factor)
+        if kind == "standard":
+            std = np.sqrt(stats.var)
+            return cls(kind, stats.mean.astype(np.float32),
+                       np.where(std > 0, 1.0 / np.where(std > 0, std, 1), 0.0).astype(np.float32))
+        raise ValueError(f"scaling must be one of {SCALINGS}, got {kind!r}")
+
     def transform(self, X: np.ndarray) -> np.ndarray:
         if self.kind is None:
             return X
@@ -62,9 +78,43 @@ class Scaler:
 
 
 def resolve_scaling(scaling, X: np.ndarray) -> Optional[str]:
-    """'auto': no scaling when the data already lie in [0, 1] (images), else 'minmax'."""
+    """'auto': no scaling when the data (or their per-feature min and max) already lie in [0, 1] (images),
+    else 'minmax'."""
     if scaling not in SCALINGS:
         raise ValueError(f"scaling must be one of 'auto', 'minmax', 'standard' or None, got {scaling!r}")
     if scaling == "auto":
         return None if (X.min() >= 0.0 and X.max() <= 1.0) else "minmax"
     return scaling
+
+
+class RunningStats:
+    """Per-feature count, min, max, mean and variance of data seen chunk by chunk, in one pass.
+
+    Chunks are merged with Chan, Golub and LeVeque's pairwise update (as scikit-learn's
+    ``_incremental_mean_and_var``): ``M2 = M2_a + M2_b + delta**2 * n_a * n_b / n``, in float64.
+    """
+
+    def __init__(self):
+        self.n, self.min, self.max, self.mean, self._m2 = 0, None, None, None, None
+
+    def update(self, chunk: np.ndarray) -> "RunningStats":
+        if len(chunk) == 0:
+            return self
+        lo, hi = chunk.min(axis=0), chunk.max(axis=0)
+        mean = chunk.mean(axis=0, dtype=np.float64)
+        m2 = ((chunk.astype(np.float64) - mean) ** 2).sum(axis=0)
+        n_b = len(chunk)
+        if self.n == 0:
+            self.n, self.min, self.max, self.mean, self._m2 = n_b, lo, hi, mean, m2
+            return self
+        n = self.n + n_b
+        delta = mean - self.mean
+        self.mean = self.mean + delta * (n_b / n)
+        self._m2 = self._m2 + m2 + delta ** 2 * (self.n * n_b / n)
+        self.min, self.max, self.n = np.minimum(self.min, lo), np.maximum(self.max, hi), n
+        return self
+
+    @property
+    def var(self) -> np.ndarray:
+        """The population variance (``numpy.std``'s default ``ddof=0``)."""
+        return self._m2 / self.n

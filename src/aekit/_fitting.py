@@ -1,0 +1,125 @@
+"""What ``AutoEncoder.fit`` / ``partial_fit`` assemble from the estimator's parameters: the trainer, the
+checkpoint folder with the run's identity, and the streaming fit (a path or source instead of an array)."""
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+import numpy as np
+import torch
+
+from .data.corruption import make_corruption
+from .data.prepare import resolve_output
+from .data.scaling import RunningStats, Scaler, resolve_scaling
+from .data.sources import ArraySource, Source, open_source
+from .data.streaming import StreamBatches, StreamValidation
+from .exceptions import DataError
+from .models.penalties import make_penalties
+from .training import ProgressBar, TrainConfig, Trainer
+from .training.callbacks import KLWarmup
+from .training.checkpoint import Checkpointer
+
+#: parameters that do not change what a fit computes (left out of a run's identity)
+_NOT_IDENTITY = ("verbose",)
+
+
+def make_trainer(est, output_activation: str, device: str, seed: int, epochs: Optional[int] = None) -> Trainer:
+    cfg = TrainConfig(epochs=est.epochs if epochs is None else epochs, batch_size=est.batch_size,
+                      learning_rate=est.learning_rate, optimizer=est.optimizer, weight_decay=est.weight_decay,
+                      early_stopping=est.early_stopping, device=device, seed=seed)
+    callbacks = [ProgressBar()] if est.verbose else []
+    if est.beta_warmup:
+        callbacks.append(KLWarmup(est.beta_warmup))
+    clip = (0.0, 1.0) if output_activation == "sigmoid" else None
+    return Trainer(cfg, callbacks=callbacks, corruption=make_corruption(est.noise, est.noise_factor, clip),
+                   penalties=make_penalties(est.activity_l1, est.sparsity_weight, est.sparsity_target))
+
+
+def run_identity(est) -> dict:
+    """The estimator's parameters as JSON, validation data by their fingerprint; a random_state of None is
+    left out (the seed drawn for the run is stored in its checkpoints and reused on resume)."""
+    params = {k: v for k, v in est.get_params(deep=False).items() if k not in _NOT_IDENTITY}
+    if params.get("random_state") is None:
+        params.pop("random_state", None)
+    vd = params.get("validation_data")
+    if vd is not None:
+        parts = vd if isinstance(vd, tuple) else (vd,)
+        params["validation_data"] = [_fingerprint(p) for p in parts]
+    return json.loads(json.dumps(params, default=lambda v: v.item() if hasattr(v, "item") else type(v).__name__))
+
+
+def _fingerprint(data) -> Optional[dict]:
+    if isinstance(data, Source):
+        return data.fingerprint()
+    if isinstance(data, (str, bytes)) or not hasattr(data, "__len__"):
+        return {"path": str(data)}
+    return ArraySource(np.asarray(data)).fingerprint()
+
+
+def make_checkpointer(est, folder, fingerprint, every: int, steps: int, keep: int,
+                      min_seconds: float = 0.0) -> Optional[Checkpointer]:
+    if folder is None:
+        return None
+    return Checkpointer(folder, every_epochs=every, every_steps=steps, keep=keep, min_seconds=min_seconds,
+                        identity=run_identity(est), fingerprint=fingerprint)
+
+
+def restored_extra(checkpoints: Optional[Checkpointer]) -> dict:
+    """What the estimator stored with the run's last checkpoint (seed, scaler), or {} to start afresh."""
+    if checkpoints is None or checkpoints.latest() is None:
+        return {}
+    return checkpoints.latest_state().get("extra", {})
+
+
+def scaler_extra(seed: int, scaler: Scaler) -> dict:
+    return {"seed": int(seed), "scaling": scaler.kind,
+            "scaler": {k: torch.from_numpy(np.asarray(v)) for k, v in scaler.state().items()}}
+
+
+def scaler_from_extra(extra: dict) -> Scaler:
+    return Scaler.from_state(extra["scaling"], {k: v.numpy() for k, v in extra["scaler"].items()})
+
+
+# -- streams ------------------------------------------------------------------------------------------
+def stream_statistics(source: Source) -> RunningStats:
+    """One pass over the source: per-feature min, max, mean and variance."""
+    stats = RunningStats()
+    for chunk in source.chunks():
+        if not np.isfinite(chunk).all():
+            raise DataError("the data contain NaN or infinite values; remove or impute them first")
+        stats.update(chunk.reshape(len(chunk), -1))
+    if stats.n == 0:
+        raise DataError("the data hold no rows; expected at least one sample")
+    return stats
+
+
+def stream_setup(est, X, seed: int, extra: dict, cls):
+    """``(source, train, validation, scaler, output_activation, loss)`` for a fit on a stream."""
+    source = open_source(X)
+    if 1 not in cls.sample_ranks:
+        raise DataError(f"kind={est.kind!r} takes images; streams give flat rows: use a dense kind")
+    if extra:
+        scaler = scaler_from_extra(extra)
+        lo, hi = extra["scaled_range"]
+    else:
+        stats = stream_statistics(source)
+        extremes = np.stack([stats.min, stats.max]).astype(np.float32)  # (2, n_features)
+        scaler = Scaler.from_stats(resolve_scaling(est.scaling, extremes), stats)
+        scaled = scaler.transform(extremes)
+        lo, hi = float(scaled.min()), float(scaled.max())
+    output_activation, loss = resolve_output(est.output_activation, est.loss, np.array([lo, hi], np.float32))
+    if est.validation_data is not None:
+        val = est.validation_data
+        train, val_source = source, open_source(val) if isinstance(val, (Source, str)) else ArraySource(
+            np.asarray(val, dtype=np.float32))
+    else:
+        train, val_source = source.split(float(est.validation_split), seed)
+    return source, train, val_source, scaler, output_activation, loss, (lo, hi)
+
+
+def stream_batches(est, train: Source, val: Optional[Source], scaler: Scaler, seed: int, device: str,
+                   shuffle_buffer: Optional[int]):
+    batches = StreamBatches(train, est.batch_size, seed=seed, transform=scaler.transform, device=device,
+                            buffer_rows=shuffle_buffer)
+    validation = None if val is None else StreamValidation(val, 1024, transform=scaler.transform, device=device)
+    return batches, validation
