@@ -60,6 +60,8 @@ def make_checkpointer(est, folder, fingerprint, every: int, steps: int, keep: in
                       min_seconds: float = 0.0) -> Optional[Checkpointer]:
     if folder is None:
         return None
+    if every == "auto":  # every epoch, at most once a minute: only runs longer than a minute pay for it
+        every, min_seconds = 1, 60.0
     return Checkpointer(folder, every_epochs=every, every_steps=steps, keep=keep, min_seconds=min_seconds,
                         identity=run_identity(est), fingerprint=fingerprint)
 

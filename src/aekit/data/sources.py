@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import itertools
 from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
@@ -173,14 +174,18 @@ class IterableSource(Source):
 
     def __init__(self, iterable):
         self.iterable = iterable
-        first = next(iter(self._iterate()), None)
+        self._once = not callable(iterable) and iter(iterable) is iterable  # an iterator: one pass only
+        self._peeked = None
+        first = next(self._iterate(), None)
         if first is None:
             raise DataError("the iterable source gave no arrays; expected arrays of shape (rows, n_features)")
+        if self._once:
+            self._peeked = first  # the iterator gave it up: hand it out again on the first read
         self.sample_shape = tuple(first.shape[1:])
         self._used = False
 
     def _iterate(self):
-        it = self.iterable() if callable(self.iterable) else self.iterable
+        it = self.iterable() if callable(self.iterable) else iter(self.iterable)
         for chunk in it:
             arr = np.asarray(chunk, dtype=np.float32)
             if arr.ndim < 2:
@@ -195,11 +200,15 @@ class IterableSource(Source):
         return None
 
     def read(self, unit):
-        if iter(self.iterable) is self.iterable and not callable(self.iterable) and self._used:
+        if self._once and self._used:
             raise DataError("the iterable source is an iterator, which can be read only once; pass a function "
                             "that returns a new iterator (lambda: my_generator()) to train more than one epoch")
         self._used = True
-        for arr in self._iterate():
+        chunks = self._iterate()
+        if self._peeked is not None:
+            first, self._peeked = self._peeked, None
+            chunks = itertools.chain([first], chunks)
+        for arr in chunks:
             if tuple(arr.shape[1:]) != self.sample_shape:
                 raise DataError(f"the iterable source gave chunks of shape {arr.shape[1:]} after "
                                 f"{self.sample_shape}; every chunk needs the same number of features")
