@@ -353,8 +353,16 @@ class AutoEncoder(ModelFileMixin, GenerativeMixin, TransformerMixin, BaseEstimat
         parts = [fn(x[i:i + batch_size].to(device)).cpu() for i in range(0, x.shape[0], batch_size)]
         return torch.cat(parts).numpy()
 
+    def _over_stream(self, method, X) -> np.ndarray:
+        """``method`` applied chunk by chunk to a stream (a path, a source), the results concatenated;
+        ``aekit encode`` / ``reconstruct`` write such results as they go instead."""
+        return np.concatenate([method(chunk) for chunk in open_source(X).chunks()])
+
     def transform(self, X) -> np.ndarray:
-        """Codes of ``X``, shape ``(n_samples, latent_dim)`` (the mean code for variational kinds)."""
+        """Codes of ``X``, shape ``(n_samples, latent_dim)`` (the mean code for variational kinds).
+        ``X`` may be a stream (a path or source, as in ``fit``), read chunk by chunk."""
+        if is_streamable(X):
+            return self._over_stream(self.transform, X)
         x = self._prepare(X)
         return self._map_batches(self.model_.encode, x)
 
@@ -367,7 +375,9 @@ class AutoEncoder(ModelFileMixin, GenerativeMixin, TransformerMixin, BaseEstimat
         return self.scaler_.inverse_transform(out)
 
     def predict(self, X) -> np.ndarray:
-        """Reconstructions of ``X`` in the units of the training data."""
+        """Reconstructions of ``X`` in the units of the training data (``X`` may be a stream)."""
+        if is_streamable(X):
+            return self._over_stream(self.predict, X)
         x = self._prepare(X)
         recon = self._map_batches(lambda b: self.model_.reconstruct(self.model_(b)), x)
         return self.scaler_.inverse_transform(recon)
@@ -384,7 +394,10 @@ class AutoEncoder(ModelFileMixin, GenerativeMixin, TransformerMixin, BaseEstimat
         return self._map_batches(err, self._prepare(X))
 
     def score_samples(self, X) -> np.ndarray:
-        """Minus each sample's reconstruction error (negative ELBO for variational kinds): higher = more normal."""
+        """Minus each sample's reconstruction error (negative ELBO for variational kinds): higher = more normal.
+        ``X`` may be a stream."""
+        if is_streamable(X):
+            return self._over_stream(self.score_samples, X)
         return -self._map_batches(lambda x: self.model_.per_sample_error(self.model_(x), x), self._prepare(X))
 
     @property

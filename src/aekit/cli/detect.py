@@ -7,6 +7,7 @@ import numpy as np
 
 from ..exceptions import ModelFileError
 from ._common import add_data_argument, add_data_dir_option, add_model_argument, load_model, model_input, write_csv
+from ._stream import open_stream
 
 
 def register(sub) -> None:
@@ -91,20 +92,55 @@ def run_detect(args) -> None:
         raise ValueError(f"--top must be 0 or more, got {args.top}")
     if args.output.suffix.lower() != ".csv":
         raise ValueError(f"cannot write {str(args.output)!r}: detect writes a .csv file")
-    dataset = load_dataset(args.data, data_dir=args.data_dir)
-    X = model_input(dataset, det)  # flat rows, or images for a convolutional detector
+    header = ["sample", "anomaly_score", "pvalue", "label", "top_features"]
+    source = open_stream(args.data)
+    if source is not None:  # too large for memory: chunk by chunk, rows written as they go
+        n, flagged = _detect_stream(det, source, args.output, header, args.top)
+    else:
+        dataset = load_dataset(args.data, data_dir=args.data_dir)
+        X = model_input(dataset, det)  # flat rows, or images for a convolutional detector
+        rows = detect_rows(det, X, 0, args.top)
+        _write(args.output, header, rows)
+        n, flagged = len(X), sum(1 for r in rows if r[3] == -1)
+    print(f"flagged {flagged} of {n} samples ({flagged / n:.1%}) as outliers; wrote {args.output}")
+
+
+def detect_rows(det, X, offset: int, top: int) -> list:
+    """One CSV row per sample of ``X``: index, anomaly score, p-value, label, top features if flagged."""
     scores = det.score_samples(X)
     labels = np.where(scores < det.threshold_, -1, 1)
     pvalues = det.pvalues(X) if det.n_calibration_ else np.full(len(X), np.nan)
     flagged = np.flatnonzero(labels == -1)
-    top = dict(zip(flagged, det.top_features(X[flagged], k=args.top))) if len(flagged) and args.top else {}
+    tops = dict(zip(flagged, det.top_features(X[flagged], k=top))) if len(flagged) and top else {}
     rows = []
     for i in range(len(X)):
-        features = "; ".join(f"{name} ({share:.0%})" for name, share in top.get(i, []))
-        rows.append([i, float(-scores[i]), "" if np.isnan(pvalues[i]) else float(pvalues[i]), int(labels[i]),
-                     features])
-    _write(args.output, ["sample", "anomaly_score", "pvalue", "label", "top_features"], rows)
-    print(f"flagged {len(flagged)} of {len(X)} samples ({len(flagged) / len(X):.1%}) as outliers; wrote {args.output}")
+        features = "; ".join(f"{name} ({share:.0%})" for name, share in tops.get(i, []))
+        rows.append([offset + i, float(-scores[i]), "" if np.isnan(pvalues[i]) else float(pvalues[i]),
+                     int(labels[i]), features])
+    return rows
+
+
+def _detect_stream(det, source, path: Path, header, top: int) -> tuple:
+    import csv
+
+    from .._atomic import atomic_path
+    from ._stream import Progress
+
+    if not path.parent.exists():
+        raise ValueError(f"cannot write {str(path)!r}: the folder {str(path.parent)!r} does not exist")
+    n, flagged, progress = 0, 0, Progress(source.n_rows, "detect")
+    try:
+        with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f, lineterminator="\n")
+            writer.writerow(header)
+            for chunk in source.chunks():
+                rows = detect_rows(det, chunk, n, top)
+                writer.writerows([f"{v:.7g}" if isinstance(v, float) else v for v in row] for row in rows)
+                n, flagged = n + len(chunk), flagged + sum(1 for r in rows if r[3] == -1)
+                progress.update(len(chunk))
+    finally:
+        progress.close()
+    return n, flagged
 
 
 def _write(path: Path, header, rows) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ._common import add_data_argument, add_data_dir_option, add_model_argument, load_model, model_input, write_array
+from ._stream import apply_stream, open_stream
 
 
 def register(sub) -> None:
@@ -11,7 +12,7 @@ def register(sub) -> None:
                        description="Encode DATA with a saved model; write one row of codes per sample.")
     add_model_argument(p)
     add_data_argument(p)
-    p.add_argument("-o", "--output", required=True, type=Path, help="codes file: .csv (columns z1..zk) or .npy")
+    p.add_argument("-o", "--output", required=True, type=Path, help="codes file: .csv (columns z1..zk) or .npy (or .parquet for a streamed input)")
     p.add_argument("--plot", type=Path, default=None, help="also draw the codes as a scatter coloured by label (PNG)")
     add_data_dir_option(p)
     p.add_argument("--compare", action="store_true",
@@ -24,6 +25,13 @@ def run(args) -> None:
     from ..datasets import load_dataset
 
     est = load_model(args.model)
+    source = open_stream(args.data)
+    if source is not None:  # too large for memory: chunk by chunk, written as it goes
+        if args.plot is not None or args.compare:
+            raise ValueError("--plot and --compare need the data in memory; a streamed input writes codes only")
+        columns = [f"z{i + 1}" for i in range(est.model_.config.latent_dim)]
+        apply_stream(est.transform, source, args.output, columns, "encode", getattr(args, "quiet", False))
+        return
     dataset = load_dataset(args.data, data_dir=args.data_dir)
     codes = est.transform(model_input(dataset, est))
     write_array(args.output, codes, column_prefix="z")

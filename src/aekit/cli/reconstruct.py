@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ._common import add_data_argument, add_data_dir_option, add_model_argument, load_model, model_input, write_array
+from ._stream import apply_stream, open_stream
 
 
 def register(sub) -> None:
@@ -20,6 +21,12 @@ def run(args) -> None:
     from ..datasets import load_dataset
 
     est = load_model(args.model)
+    source = open_stream(args.data)
+    if source is not None:  # too large for memory: chunk by chunk, written as it goes
+        names = getattr(est, "feature_names_in_", None)
+        columns = list(names) if names is not None else [f"x{i + 1}" for i in range(est.n_features_in_)]
+        apply_stream(est.predict, source, args.output, columns, "reconstruct", getattr(args, "quiet", False))
+        return
     dataset = load_dataset(args.data, data_dir=args.data_dir)
     recon = est.predict(model_input(dataset, est))
     write_array(args.output, recon, columns=dataset.feature_names)
