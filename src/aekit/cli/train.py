@@ -124,14 +124,19 @@ def run_memory(args, checkpoint_every):
     written = [model_path, write_history(est.history_, out / "history.csv")]
     written += write_pictures(est, dataset, out)
     written += report.after_train(est, dataset, out, args.data, args.data_dir, report=not args.no_report, quiet=args.quiet)
-    if not args.quiet:
-        h = est.history_
-        summary = f"loss {h['loss'][-1]:.4f}" + (f", val_loss {h['val_loss'][-1]:.4f}" if "val_loss" in h else "")
-        print(f"trained {est.model_.kind} autoencoder on {args.data} {tuple(X.shape)}: {summary}")
-        print(f"wrote {len(written)} files to {out}/:")
-        for path in written:
-            print(f"  {path}")
+    _summary(args, est, tuple(X.shape), written)
     return est
+
+
+def _summary(args, est, shape, written) -> None:
+    if args.quiet:
+        return
+    h = est.history_
+    summary = f"loss {h['loss'][-1]:.4f}" + (f", val_loss {h['val_loss'][-1]:.4f}" if "val_loss" in h else "")
+    print(f"trained {est.model_.kind} autoencoder on {args.data} {shape}: {summary}")
+    print(f"wrote {len(written)} files to {args.out}/:")
+    for path in written:
+        print(f"  {path}")
 
 
 #: .npy and .parquet files larger than this are streamed (read chunk by chunk), as Parquet folders always are
@@ -225,13 +230,7 @@ def run_stream(args, checkpoint_every):
 
     plots.save_figure(plots.plot_history(est.history_), out / "loss.png")
     written.append(out / "loss.png")
-    if not args.quiet:
-        h = est.history_
-        summary = f"loss {h['loss'][-1]:.4f}" + (f", val_loss {h['val_loss'][-1]:.4f}" if "val_loss" in h else "")
-        print(f"trained {est.model_.kind} autoencoder on {args.data} (streamed): {summary}")
-        print(f"wrote {len(written)} files to {out}/:")
-        for path in written:
-            print(f"  {path}")
+    _summary(args, est, "(streamed)", written)
     return est
 
 
