@@ -2,6 +2,7 @@
 checkpoint folder with the run's identity, and the streaming fit (a path or source instead of an array)."""
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Optional
 
@@ -13,11 +14,16 @@ from .data.prepare import resolve_output
 from .data.scaling import RunningStats, Scaler, resolve_scaling
 from .data.sources import ArraySource, Source, open_source
 from .data.streaming import StreamBatches, StreamValidation
+from .data.validation import check_array, check_random_state_int, feature_names_of
 from .exceptions import DataError
+from .models import model_class
 from .models.penalties import make_penalties
 from .training import ProgressBar, TrainConfig, Trainer
 from .training.callbacks import KLWarmup
 from .training.checkpoint import Checkpointer
+from .training.device import resolve_device
+from .training.optim import make_optimizer
+from .training.state import TrainState
 
 #: parameters that do not change what a fit computes (left out of a run's identity)
 _NOT_IDENTITY = ("verbose",)
@@ -82,6 +88,71 @@ def scaler_from_extra(extra: dict) -> Scaler:
     return Scaler.from_state(extra["scaling"], {k: v.numpy() for k, v in extra["scaler"].items()})
 
 
+def train(trainer, model, checkpoints, extra: dict, *data) -> dict:
+    """Run the trainer; with checkpoints, what the estimator needs to resume travels in the state."""
+    if checkpoints is None:
+        return trainer.fit(model, *data)
+    cfg = trainer.config
+    state = TrainState(model.to(cfg.device), make_optimizer(model.parameters(), cfg),
+                       torch.Generator(device=cfg.device).manual_seed(int(cfg.seed)), extra=extra)
+    return trainer.fit(model, *data, state=state, checkpoints=checkpoints)
+
+
+@contextlib.contextmanager
+def seeded(device: str, seed: int):
+    """torch's global generators seeded for the body (weights' initialisation, dropout), restored after."""
+    devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
+
+
+def fit_stream(est, X, cls, device, checkpoint_dir, every, steps, keep, shuffle_buffer):
+    """``AutoEncoder.fit`` on a stream: statistics in one pass, then epochs over shuffled, buffered units."""
+    source = open_source(X)
+    checkpoints = make_checkpointer(est, checkpoint_dir, source.fingerprint(), every, steps, keep)
+    extra = restored_extra(checkpoints)
+    seed = extra["seed"] if extra else check_random_state_int(est.random_state)
+    source, train_src, val, scaler, output_activation, loss, scaled_range = stream_setup(est, source, seed, extra, cls)
+    model_cfg = est._model_config(cls, source.sample_shape, output_activation, loss)
+    batches, validation = stream_batches(est, train_src, val, scaler, seed, device, shuffle_buffer)
+    trainer = make_trainer(est, output_activation, device, seed)
+    extra = {**scaler_extra(seed, scaler), "scaled_range": list(scaled_range)}
+    with seeded(device, seed):
+        model = cls(model_cfg)
+        history = train(trainer, model, checkpoints, extra, batches, None, validation)
+    names = None if source.feature_names is None else np.asarray(source.feature_names, dtype=object)
+    est._set_fitted(model, scaler, history, tuple(source.sample_shape), names, device)
+    return est
+
+
+def partial_fit(est, X):
+    """``AutoEncoder.partial_fit``: the first call builds scaler and model, each call trains one epoch."""
+    state = getattr(est, "_partial_state", None)
+    if state is None or not hasattr(est, "model_"):
+        cls = model_class(est.kind)
+        X_arr = check_array(X, sample_ranks=cls.sample_ranks, estimator=type(est).__name__)
+        device = resolve_device(est.device)
+        seed = check_random_state_int(est.random_state)
+        scaler = Scaler.fit(resolve_scaling(est.scaling, X_arr), X_arr)
+        output_activation, loss = resolve_output(est.output_activation, est.loss, scaler.transform(X_arr))
+        with seeded(device, seed):
+            model = cls(est._model_config(cls, X_arr.shape[1:], output_activation, loss))
+        est._set_fitted(model, scaler, {}, tuple(X_arr.shape[1:]), feature_names_of(X), device)
+        est._partial_seed, est._partial_output = seed, output_activation
+    x = est._prepare(X)
+    trainer = make_trainer(est, est._partial_output, est.device_, est._partial_seed,
+                           epochs=(state.epoch if state is not None else 0) + 1)
+    with seeded(est.device_, est._partial_seed):
+        if state is not None:
+            state.finished = False
+            torch.set_rng_state(est._partial_rng)  # dropout continues its sequence
+        est.history_ = trainer.fit(est.model_, x, state=state)
+        est._partial_rng = torch.get_rng_state()
+    est._partial_state = trainer.state
+    return est
+
+
 # -- streams ------------------------------------------------------------------------------------------
 def stream_statistics(source: Source) -> RunningStats:
     """One pass over the source: per-feature min, max, mean and variance."""
@@ -116,6 +187,9 @@ def stream_setup(est, X, seed: int, extra: dict, cls):
             np.asarray(val, dtype=np.float32))
     else:
         train, val_source = source.split(float(est.validation_split), seed)
+    if val_source is not None and tuple(val_source.sample_shape) != tuple(source.sample_shape):
+        raise DataError(f"validation_data has samples of shape {tuple(val_source.sample_shape)}, but the "
+                        f"training data {tuple(source.sample_shape)}; give validation data with the same columns")
     return source, train, val_source, scaler, output_activation, loss, (lo, hi)
 
 

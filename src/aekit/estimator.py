@@ -1,7 +1,6 @@
 """``AutoEncoder``: the scikit-learn face of every autoencoder in aekit."""
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 
@@ -9,7 +8,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from . import persistence
+from . import _fitting, persistence
 from .data.scaling import Scaler, resolve_scaling
 from .data.sources import ArraySource, is_streamable, open_source
 from ._generative import GenerativeMixin
@@ -21,15 +20,6 @@ from .models import model_class
 from .training.device import resolve_device
 
 logger = logging.getLogger(__name__)
-
-@contextlib.contextmanager
-def _seeded(device: str, seed: int):
-    """torch's global generators seeded for the body (weights' initialisation, dropout), restored after."""
-    devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield
-
 
 @persistence.loadable
 class AutoEncoder(ModelFileMixin, GenerativeMixin, TransformerMixin, BaseEstimator):
@@ -188,15 +178,13 @@ class AutoEncoder(ModelFileMixin, GenerativeMixin, TransformerMixin, BaseEstimat
         -------
         self
         """
-        from . import _fitting
-
         cls = model_class(self.kind)
         device = resolve_device(self.device)
         if is_streamable(X):
             if y is not None and np.ndim(y) > 1:
                 raise DataError("fit(X, Y) with a target needs arrays; a stream is its own target")
-            return self._fit_stream(X, cls, device, checkpoint_dir, checkpoint_every, checkpoint_steps,
-                                    keep_checkpoints, shuffle_buffer)
+            return _fitting.fit_stream(self, X, cls, device, checkpoint_dir, checkpoint_every, checkpoint_steps,
+                                       keep_checkpoints, shuffle_buffer)
         X_arr = check_array(X, sample_ranks=cls.sample_ranks, estimator=type(self).__name__)
         target = None
         if y is not None and np.asarray(y).ndim > 1:
@@ -224,45 +212,12 @@ class AutoEncoder(ModelFileMixin, GenerativeMixin, TransformerMixin, BaseEstimat
         model_cfg = self._model_config(cls, X_arr.shape[1:], output_activation, loss)
         trainer = _fitting.make_trainer(self, output_activation, device, seed)
         tensor = lambda a: None if a is None else torch.from_numpy(a)  # noqa: E731
-        with _seeded(device, seed):
+        with _fitting.seeded(device, seed):
             model = cls(model_cfg)
-            history = self._train(trainer, model, checkpoints, {"seed": seed}, tensor(X_tr), tensor(T_tr),
-                                  tensor(X_val), tensor(T_val))
+            history = _fitting.train(trainer, model, checkpoints, {"seed": seed}, tensor(X_tr), tensor(T_tr),
+                                     tensor(X_val), tensor(T_val))
         # Only a finished fit replaces the learned state.
         self._set_fitted(model, scaler, history, tuple(X_arr.shape[1:]), names, device)
-        return self
-
-    def _train(self, trainer, model, checkpoints, extra, *data) -> dict:
-        """Run the trainer; with checkpoints, what the estimator needs to resume travels in the state."""
-        if checkpoints is None:
-            return trainer.fit(model, *data)
-        from .training.state import TrainState
-        from .training.optim import make_optimizer
-
-        cfg = trainer.config
-        state = TrainState(model.to(cfg.device), make_optimizer(model.parameters(), cfg),
-                           torch.Generator(device=cfg.device).manual_seed(int(cfg.seed)), extra=extra)
-        return trainer.fit(model, *data, state=state, checkpoints=checkpoints)
-
-    def _fit_stream(self, X, cls, device, checkpoint_dir, every, steps, keep, shuffle_buffer):
-        """``fit`` on a stream: statistics in one pass, then epochs over shuffled, buffered units."""
-        from . import _fitting
-
-        source = open_source(X)
-        checkpoints = _fitting.make_checkpointer(self, checkpoint_dir, source.fingerprint(), every, steps, keep)
-        extra = _fitting.restored_extra(checkpoints)
-        seed = extra["seed"] if extra else check_random_state_int(self.random_state)
-        source, train, val, scaler, output_activation, loss, scaled_range = _fitting.stream_setup(
-            self, source, seed, extra, cls)
-        model_cfg = self._model_config(cls, source.sample_shape, output_activation, loss)
-        batches, validation = _fitting.stream_batches(self, train, val, scaler, seed, device, shuffle_buffer)
-        trainer = _fitting.make_trainer(self, output_activation, device, seed)
-        extra = {**_fitting.scaler_extra(seed, scaler), "scaled_range": list(scaled_range)}
-        with _seeded(device, seed):
-            model = cls(model_cfg)
-            history = self._train(trainer, model, checkpoints, extra, batches, None, validation)
-        names = None if source.feature_names is None else np.asarray(source.feature_names, dtype=object)
-        self._set_fitted(model, scaler, history, tuple(source.sample_shape), names, device)
         return self
 
     def partial_fit(self, X, y=None):
@@ -276,34 +231,10 @@ class AutoEncoder(ModelFileMixin, GenerativeMixin, TransformerMixin, BaseEstimat
         -------
         self
         """
-        from . import _fitting
-
-        state = getattr(self, "_partial_state", None)
-        if state is None or not hasattr(self, "model_"):
-            cls = model_class(self.kind)
-            X_arr = check_array(X, sample_ranks=cls.sample_ranks, estimator=type(self).__name__)
-            device = resolve_device(self.device)
-            seed = check_random_state_int(self.random_state)
-            scaler = Scaler.fit(resolve_scaling(self.scaling, X_arr), X_arr)
-            output_activation, loss = resolve_output(self.output_activation, self.loss, scaler.transform(X_arr))
-            with _seeded(device, seed):
-                model = cls(self._model_config(cls, X_arr.shape[1:], output_activation, loss))
-            self._set_fitted(model, scaler, {}, tuple(X_arr.shape[1:]), feature_names_of(X), device)
-            self._partial_seed, self._partial_output = seed, output_activation
-        x = self._prepare(X)
-        trainer = _fitting.make_trainer(self, self._partial_output, self.device_, self._partial_seed,
-                                        epochs=(state.epoch if state is not None else 0) + 1)
-        if state is not None:
-            state.finished = False
-        with _seeded(self.device_, self._partial_seed):
-            if state is not None:
-                torch.set_rng_state(self._partial_rng)
-            self.history_ = trainer.fit(self.model_, x, state=state)
-            self._partial_rng = torch.get_rng_state()
-        self._partial_state = trainer.state
-        return self
+        return _fitting.partial_fit(self, X)
 
     def _set_fitted(self, model, scaler, history, input_shape, names, device) -> None:
+        self.__dict__.pop("_partial_state", None)  # a new model: partial_fit starts afresh
         self.model_ = model
         self.scaler_ = scaler
         self.history_ = history
