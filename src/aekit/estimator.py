@@ -166,8 +166,9 @@ class AutoEncoder(ModelFileMixin, GenerativeMixin, TransformerMixin, BaseEstimat
             an iterator of arrays (docs/scale.md). A stream's validation is ``validation_data`` or a
             ``validation_split`` fraction of its files' row groups.
         checkpoint_dir : str or Path, optional
-            Save the run's whole state there every ``checkpoint_every`` epochs (and every
-            ``checkpoint_steps`` steps if > 0), keeping the last ``keep_checkpoints``. The same call with the
+            Save the run's whole state there every ``checkpoint_every`` epochs (``'auto'``: every epoch,
+            at most once a minute; 0: only at the end), and every ``checkpoint_steps`` steps if > 0,
+            keeping the last ``keep_checkpoints``. The same call with the
             same folder continues from its last checkpoint, to the same weights as an uninterrupted run
             (Keras' ``BackupAndRestore``, Lightning's ``ckpt_path``); a folder of another run (other
             parameters or data) is refused.
