@@ -195,7 +195,8 @@ def stream_setup(est, X, seed: int, extra: dict, cls):
 
 def stream_batches(est, train: Source, val: Optional[Source], scaler: Scaler, seed: int, device: str,
                    shuffle_buffer: Optional[int]):
-    batches = StreamBatches(train, est.batch_size, seed=seed, transform=scaler.transform, device=device,
+    batches = StreamBatches(train, est.batch_size, seed=seed, transform=scaler.transform_inplace, device=device,
                             buffer_rows=shuffle_buffer)
-    validation = None if val is None else StreamValidation(val, 1024, transform=scaler.transform, device=device)
+    validation = None if val is None else StreamValidation(val, 1024, transform=scaler.transform_inplace,
+                                                           device=device)
     return batches, validation

@@ -57,6 +57,14 @@ class Scaler:
             return X
         return ((X - self.offset) * self.factor).astype(np.float32, copy=False)
 
+    def transform_inplace(self, X: np.ndarray) -> np.ndarray:
+        """``transform`` written into ``X`` itself (a float32 chunk the caller owns): the same numbers, no
+        temporaries; streams scale each chunk they read this way."""
+        if self.kind is not None:
+            np.subtract(X, self.offset, out=X)
+            np.multiply(X, self.factor, out=X)
+        return X
+
     def inverse_transform(self, X: np.ndarray) -> np.ndarray:
         if self.kind is None:
             return X
