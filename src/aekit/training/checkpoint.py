@@ -18,7 +18,7 @@ from typing import Optional
 import numpy as np
 import torch
 
-from .._atomic import remove_leftovers
+from .._atomic import remove_orphans
 from ..exceptions import CheckpointError, ModelFileError
 from .. import persistence
 
@@ -59,7 +59,7 @@ class Checkpointer:
         if self.folder.exists() and not self.folder.is_dir():
             raise CheckpointError(f"checkpoint folder {str(self.folder)!r} is a file; give a folder")
         self.folder.mkdir(parents=True, exist_ok=True)
-        remove_leftovers(self.folder, "ckpt-*")
+        remove_orphans(self.folder, again=True)  # temporary files of writes a kill interrupted
         self.every_epochs, self.every_steps, self.keep = int(every_epochs), int(every_steps), int(keep)
         self.min_seconds = float(min_seconds)
         self.identity, self.fingerprint = _jsonable(identity or {}), fingerprint
