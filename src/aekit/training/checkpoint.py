@@ -10,6 +10,7 @@ Only the rank that writes (rank 0 in a run of many processes) should be given a 
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
 from pathlib import Path
@@ -80,7 +81,7 @@ class Checkpointer:
             if not paths:
                 return None
             try:
-                tensors, header = persistence.load_bundle(paths[-1])
+                tensors, header = _read(paths[-1])
             except ModelFileError as e:
                 raise CheckpointError(f"{e}; delete it to resume from the one before") from e
             self._check(header, paths[-1])
@@ -134,6 +135,23 @@ class Checkpointer:
         return path
 
 
+def _read(path: Path) -> tuple:
+    """``(tensors, header)`` of a checkpoint, its checksum verified (model files' other checks do not apply)."""
+    import json
+
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+        header = json.loads(meta[persistence.HEADER_KEY])
+    except Exception as e:  # safetensors' and json's own error types
+        raise ModelFileError(f"{str(path)!r} is not a readable checkpoint: {e}") from e
+    persistence._verify(path, meta, tensors, int(header.get("format_version", 0)))
+    return tensors, header
+
+
 def describe_difference(theirs: dict, ours: dict) -> str:
     """The first field of two data fingerprints that differs, in words."""
     for key in sorted(set(theirs) | set(ours)):
@@ -168,7 +186,9 @@ def _flatten(obj, key: str, tensors: dict):
     if isinstance(obj, list):
         return [_flatten(v, f"{key}.{i}", tensors) for i, v in enumerate(obj)]
     if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):  # numpy scalars
-        return obj.item()
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):  # JSON has no infinity (the best loss before any)
+        return {"__float__": repr(obj)}
     return obj
 
 
@@ -176,6 +196,8 @@ def _rebuild(tree, tensors: dict):
     if isinstance(tree, dict):
         if "__tensor__" in tree:
             return tensors[tree["__tensor__"]]
+        if "__float__" in tree:
+            return float(tree["__float__"])
         if "__tuple__" in tree:
             return tuple(_rebuild(v, tensors) for v in tree["__tuple__"])
         return {k: _rebuild(v, tensors) for k, v in tree["__dict__"]}
