@@ -8,11 +8,11 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from . import persistence
+from . import _fitting, persistence
 from ._params import validate_params
 from ._sklearn import SklearnMixin
-from .data.corruption import make_corruption
 from .data.scaling import Scaler, resolve_scaling
+from .data.sources import ArraySource, is_streamable, open_source
 from ._generative import GenerativeMixin
 from ._model_files import ModelFileMixin
 from .data.prepare import resolve_output, split_validation
@@ -20,10 +20,7 @@ from .data.validation import check_array, check_n_features, check_random_state_i
 from .exceptions import DataError, NotFittedError
 from .models import model_class
 from .models.custom import CustomAutoencoder, custom_model
-from .models.penalties import make_penalties
-from .training import ProgressBar, TrainConfig, Trainer
-from .training.config import resolve_epochs
-from .training.callbacks import Callback, KLWarmup
+from .training.callbacks import Callback
 from .training.device import resolve_device
 
 logger = logging.getLogger(__name__)
@@ -179,9 +176,27 @@ class AutoEncoder(SklearnMixin, ModelFileMixin, GenerativeMixin, TransformerMixi
         self.callbacks = callbacks
 
     # -- fitting ---------------------------------------------------------------------------------
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, *, checkpoint_dir=None, checkpoint_every=1, checkpoint_steps=0, keep_checkpoints=2,
+            shuffle_buffer=None):
         """Train on ``X``. ``y`` shaped like ``X`` is the reconstruction target (``fit(X_noisy, X_clean)``);
         a 1-D ``y`` (labels, as a Pipeline passes them) is ignored.
+
+        Parameters
+        ----------
+        X : array-like, path or source
+            An array (in memory), or data read as a stream, never whole: a ``.npy`` file (memory-mapped), a
+            ``.parquet`` file or a folder of them, an ``aekit.data.sources.Source``, or a function returning
+            an iterator of arrays (docs/scale.md). A stream's validation is ``validation_data`` or a
+            ``validation_split`` fraction of its files' row groups.
+        checkpoint_dir : str or Path, optional
+            Save the run's whole state there every ``checkpoint_every`` epochs (``'auto'``: every epoch,
+            at most once a minute; 0: only at the end), and every ``checkpoint_steps`` steps if > 0,
+            keeping the last ``keep_checkpoints``. The same call with the
+            same folder continues from its last checkpoint, to the same weights as an uninterrupted run
+            (Keras' ``BackupAndRestore``, Lightning's ``ckpt_path``); a folder of another run (other
+            parameters or data) is refused.
+        shuffle_buffer : int, optional
+            Rows of a stream's shuffle buffer (default: about 64 MB of rows).
 
         Returns
         -------
@@ -189,6 +204,12 @@ class AutoEncoder(SklearnMixin, ModelFileMixin, GenerativeMixin, TransformerMixi
         """
         validate_params(self)  # every parameter, before any data are read
         cls = self._model_class()
+        device = resolve_device(self.device)
+        if is_streamable(X):
+            if y is not None and np.ndim(y) > 1:
+                raise DataError("fit(X, Y) with a target needs arrays; a stream is its own target")
+            return _fitting.fit_stream(self, X, cls, device, checkpoint_dir, checkpoint_every, checkpoint_steps,
+                                       keep_checkpoints, shuffle_buffer)
         X_arr = check_array(X, sample_ranks=cls.sample_ranks, estimator=type(self).__name__)
         target = None
         if y is not None and np.asarray(y).ndim > 1:
@@ -197,47 +218,57 @@ class AutoEncoder(SklearnMixin, ModelFileMixin, GenerativeMixin, TransformerMixi
                 raise DataError(f"the target y has shape {target.shape}, but X has shape {X_arr.shape}; "
                                 "fit(X, Y) trains X -> Y and needs them alike")
         names = feature_names_of(X)
-        device = resolve_device(self.device)
-        seed = check_random_state_int(self.random_state)
+        fingerprint = None
+        if checkpoint_dir is not None:
+            fingerprint = ArraySource(X_arr).fingerprint()
+            if target is not None:
+                fingerprint["target"] = ArraySource(target).fingerprint()
+        checkpoints = _fitting.make_checkpointer(self, checkpoint_dir, fingerprint, checkpoint_every,
+                                                 checkpoint_steps, keep_checkpoints)
+        extra = _fitting.restored_extra(checkpoints)
+        seed = extra["seed"] if extra else check_random_state_int(self.random_state)
         scaler = Scaler.fit(resolve_scaling(self.scaling, X_arr), X_arr)
         Xs = scaler.transform(X_arr)
         Ts = scaler.transform(target) if target is not None else None
         X_tr, T_tr, X_val, T_val = split_validation(Xs, Ts, self.validation_data, self.validation_split, scaler,
                                                     cls.sample_ranks, seed)
-        output_activation, loss = resolve_output(self.output_activation, "auto" if callable(self.loss) else self.loss,
+        output_activation, loss = resolve_output(self.output_activation, _fitting._loss_name(self),
                                                  T_tr if T_tr is not None else X_tr)
-        train_cfg = TrainConfig(epochs=resolve_epochs(self.epochs, len(X_tr), self.batch_size),
-                                batch_size=self.batch_size,
-                                learning_rate=self.learning_rate, optimizer=self.optimizer,
-                                weight_decay=self.weight_decay, early_stopping=self.early_stopping,
-                                device=device, seed=seed, fused_step=not callable(self.loss))
-        callbacks = ([ProgressBar()] if self.verbose else []) + self._user_callbacks()
-        if self.beta_warmup:
-            callbacks.append(KLWarmup(self.beta_warmup))
-        clip = (0.0, 1.0) if output_activation == "sigmoid" else None
-        trainer = Trainer(train_cfg, callbacks=callbacks,
-                          corruption=make_corruption(self.noise, self.noise_factor, clip),
-                          penalties=make_penalties(self.activity_l1, self.sparsity_weight, self.sparsity_target))
-        devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(seed)
+        trainer = _fitting.make_trainer(self, output_activation, device, seed, n_samples=len(X_tr))
+        tensor = lambda a: None if a is None else torch.from_numpy(a)  # noqa: E731
+        with _fitting.seeded(device, seed):
             model = self._build_model(cls, X_arr.shape[1:], output_activation, loss)
-            history = trainer.fit(model, torch.from_numpy(X_tr),
-                                  None if T_tr is None else torch.from_numpy(T_tr),
-                                  None if X_val is None else torch.from_numpy(X_val),
-                                  None if T_val is None else torch.from_numpy(T_val))
+            history = _fitting.train(trainer, model, checkpoints, {"seed": seed}, tensor(X_tr), tensor(T_tr),
+                                     tensor(X_val), tensor(T_val))
         # Only a finished fit replaces the learned state.
+        self._set_fitted(model, scaler, history, tuple(X_arr.shape[1:]), names, device)
+        return self
+
+    def partial_fit(self, X, y=None):
+        """One epoch on ``X``, continuing the previous calls (scikit-learn's convention).
+
+        The first call fits the scaler on this chunk and builds the model and its optimizer; later calls
+        keep them (the optimizer's moments, the random generators) and train one more epoch on each chunk.
+        ``epochs`` and early stopping do not apply.
+
+        Returns
+        -------
+        self
+        """
+        return _fitting.partial_fit(self, X)
+
+    def _set_fitted(self, model, scaler, history, input_shape, names, device) -> None:
+        self.__dict__.pop("_partial_state", None)  # a new model: partial_fit starts afresh
         self.model_ = model
         self.scaler_ = scaler
         self.history_ = history
-        self.input_shape_ = tuple(X_arr.shape[1:])
+        self.input_shape_ = tuple(input_shape)
         self.n_features_in_ = int(np.prod(self.input_shape_))
         if names is not None:
             self.feature_names_in_ = names
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
         self.device_ = device
-        return self
 
     def _model_class(self) -> type:
         """The registered model class: the user's modules' ('custom') when given, else ``kind``'s."""
@@ -302,8 +333,16 @@ class AutoEncoder(SklearnMixin, ModelFileMixin, GenerativeMixin, TransformerMixi
         parts = [fn(x[i:i + batch_size].to(device)).cpu() for i in range(0, x.shape[0], batch_size)]
         return torch.cat(parts).numpy()
 
+    def _over_stream(self, method, X) -> np.ndarray:
+        """``method`` applied chunk by chunk to a stream (a path, a source), the results concatenated;
+        ``aekit encode`` / ``reconstruct`` write such results as they go instead."""
+        return np.concatenate([method(chunk) for chunk in open_source(X).chunks()])
+
     def transform(self, X) -> np.ndarray:
-        """Codes of ``X``, shape ``(n_samples, latent_dim)`` (the mean code for variational kinds)."""
+        """Codes of ``X``, shape ``(n_samples, latent_dim)`` (the mean code for variational kinds).
+        ``X`` may be a stream (a path or source, as in ``fit``), read chunk by chunk."""
+        if is_streamable(X):
+            return self._over_stream(self.transform, X)
         x = self._prepare(X)
         return self._map_batches(self.model_.encode, x)
 
@@ -316,7 +355,9 @@ class AutoEncoder(SklearnMixin, ModelFileMixin, GenerativeMixin, TransformerMixi
         return self.scaler_.inverse_transform(out)
 
     def predict(self, X) -> np.ndarray:
-        """Reconstructions of ``X`` in the units of the training data."""
+        """Reconstructions of ``X`` in the units of the training data (``X`` may be a stream)."""
+        if is_streamable(X):
+            return self._over_stream(self.predict, X)
         x = self._prepare(X)
         recon = self._map_batches(lambda b: self.model_.reconstruct(self.model_(b)), x)
         return self.scaler_.inverse_transform(recon)
@@ -333,7 +374,10 @@ class AutoEncoder(SklearnMixin, ModelFileMixin, GenerativeMixin, TransformerMixi
         return self._map_batches(err, self._prepare(X))
 
     def score_samples(self, X) -> np.ndarray:
-        """Minus each sample's reconstruction error (negative ELBO for variational kinds): higher = more normal."""
+        """Minus each sample's reconstruction error (negative ELBO for variational kinds): higher = more normal.
+        ``X`` may be a stream."""
+        if is_streamable(X):
+            return self._over_stream(self.score_samples, X)
         return -self._map_batches(lambda x: self.model_.per_sample_error(self.model_(x), x), self._prepare(X))
 
     @property

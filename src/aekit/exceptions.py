@@ -5,7 +5,8 @@ message that says what was received, what was expected and how to fix it.
 """
 from sklearn.exceptions import NotFittedError as _SkNotFittedError
 
-__all__ = ["AekitError", "DataError", "InvalidParameterError", "ModelFileError", "NotFittedError", "TrainingError"]
+__all__ = ["AekitError", "CheckpointError", "DataError", "InvalidParameterError", "ModelFileError", "NotFittedError",
+           "TrainingError"]
 
 
 class AekitError(Exception):
@@ -26,6 +27,10 @@ class NotFittedError(_SkNotFittedError, AekitError):
 
 class TrainingError(AekitError, RuntimeError):
     """Training could not go on (a NaN loss, names the epoch and batch)."""
+
+
+class CheckpointError(AekitError, ValueError):
+    """A checkpoint folder that belongs to another run or to other data, or holds no readable checkpoint."""
 
 
 class InvalidParameterError(AekitError, ValueError, TypeError):

@@ -210,14 +210,18 @@ def _cell(v):
     return csv_text(v) if isinstance(v, str) else v
 
 
+def csv_cells(row) -> list:
+    """One CSV row's cells: numbers with 7 significant digits, text escaped against formula injection."""
+    return [_cell(v) for v in row]
+
+
 def write_csv(target, header, rows) -> None:
-    """Write a CSV table to a file path or a text stream (stdout); numbers with 7 significant digits, text
-    cells escaped against formula injection."""
+    """Write a CSV table (:func:`csv_cells`) to a file path or a text stream (stdout)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow([_cell(h) for h in header])
+    writer.writerow(csv_cells(header))
     for row in rows:
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow(csv_cells(row))
     if hasattr(target, "write"):
         target.write(buf.getvalue())
         target.flush()

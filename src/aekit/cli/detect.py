@@ -11,6 +11,7 @@ from ._common import (add_data_argument, add_data_dir_option, add_force_option, 
                       add_quiet_option, check_output_path, is_stdio, load_model, model_input, print_summary,
                       read_data, write_csv)
 from ._progress import progress_apply
+from ._stream import open_stream
 
 #: how the detector's default autoencoder sizes what depends on the data (applications/anomaly.py)
 SIZED_BY_DATA = {"latent_dim": "k = max(2, n_features // 4)", "hidden": "one layer of max(2 k, min(64, n_features))",
@@ -110,24 +111,59 @@ def run_detect(args) -> None:
         raise ValueError(f"--top must be 0 or more, got {args.top}")
     check_output_path(args.output, args.force, (".csv",))
     det = load_model(args.model, "AnomalyDetector", "aekit detect")
-    dataset = read_data(args)
-    X = model_input(dataset, det)  # flat rows, or images for a convolutional detector
-    apply = progress_apply(args.quiet)
-    scores = apply(det.score_samples, X, "scoring")  # scored once: the p-values come from the same scores
+    header = ["sample", "anomaly_score", "pvalue", "label", "top_features"]
+    source = open_stream(args.data)
+    if source is not None:  # too large for memory: chunk by chunk, rows written as they go
+        n, flagged = _detect_stream(det, source, args.output, header, args.top, args.force, args.quiet)
+    else:
+        dataset = read_data(args)
+        X = model_input(dataset, det)  # flat rows, or images for a convolutional detector
+        scores = progress_apply(args.quiet)(det.score_samples, X, "scoring")
+        rows = detect_rows(det, X, 0, args.top, scores)
+        _write(args.output, header, rows, args.force)
+        n, flagged = len(X), sum(1 for r in rows if r[3] == -1)
+    summary = {"samples": n, "flagged": flagged, "fraction": flagged / n if n else 0.0,
+               "threshold": float(det.threshold_), "output": str(args.output)}
+    print_summary(args, summary, f"flagged {flagged} of {n} samples ({summary['fraction']:.1%}) as outliers; "
+                                 f"wrote {args.output}", args.output)
+
+
+def detect_rows(det, X, offset: int, top: int, scores=None) -> list:
+    """One CSV row per sample of ``X``: index, anomaly score, p-value, label, top features if flagged.
+    ``scores`` (``det.score_samples(X)``) when already computed: each sample is scored once."""
+    scores = det.score_samples(X) if scores is None else scores
     labels = np.where(scores < det.offset_, -1, 1)
     pvalues = det.pvalues_of_scores(-scores) if det.n_calibration_ else np.full(len(X), np.nan)
     flagged = np.flatnonzero(labels == -1)
-    top = dict(zip(flagged, det.top_features(X[flagged], k=args.top))) if len(flagged) and args.top else {}
+    tops = dict(zip(flagged, det.top_features(X[flagged], k=top))) if len(flagged) and top else {}
     rows = []
     for i in range(len(X)):
-        features = "; ".join(f"{name} ({share:.0%})" for name, share in top.get(i, []))
-        rows.append([i, float(-scores[i]), "" if np.isnan(pvalues[i]) else float(pvalues[i]), int(labels[i]),
-                     features])
-    _write(args.output, ["sample", "anomaly_score", "pvalue", "label", "top_features"], rows, args.force)
-    summary = {"samples": len(X), "flagged": len(flagged), "fraction": len(flagged) / len(X),
-               "threshold": float(det.threshold_), "output": str(args.output)}
-    print_summary(args, summary, f"flagged {len(flagged)} of {len(X)} samples ({len(flagged) / len(X):.1%}) as "
-                                 f"outliers; wrote {args.output}", args.output)
+        features = "; ".join(f"{name} ({share:.0%})" for name, share in tops.get(i, []))
+        rows.append([offset + i, float(-scores[i]), "" if np.isnan(pvalues[i]) else float(pvalues[i]),
+                     int(labels[i]), features])
+    return rows
+
+
+def _detect_stream(det, source, path: Path, header, top: int, force: bool, quiet: bool = False) -> tuple:
+    import csv
+
+    from .._atomic import atomic_path
+    from ._common import csv_cells
+    from ._stream import Progress
+
+    n, flagged, progress = 0, 0, Progress(source.n_rows, "detect", quiet)
+    try:
+        with atomic_path(path, overwrite=force) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f, lineterminator="\n")
+            writer.writerow(csv_cells(header))
+            for chunk in source.chunks():
+                rows = detect_rows(det, chunk, n, top)
+                writer.writerows(csv_cells(row) for row in rows)
+                n, flagged = n + len(chunk), flagged + sum(1 for r in rows if r[3] == -1)
+                progress.update(len(chunk))
+    finally:
+        progress.close()
+    return n, flagged
 
 
 def _write(path: Path, header, rows, force: bool) -> None:

@@ -8,6 +8,7 @@ from ._common import (ARRAY_SUFFIXES, PLOT_SUFFIXES, add_data_argument, add_data
                       add_model_argument, add_quiet_option, check_output_path, load_model, model_input, read_data,
                       summary_stream, write_array, written_or_removed)
 from ._progress import progress_apply
+from ._stream import apply_stream, open_stream
 
 
 def register(sub) -> None:
@@ -15,7 +16,8 @@ def register(sub) -> None:
                        description="Encode DATA with a saved model; write one row of codes per sample.")
     add_model_argument(p)
     add_data_argument(p)
-    p.add_argument("-o", "--output", required=True, type=Path, help="codes file: .csv (columns z1..zk) or .npy; - writes CSV to stdout")
+    p.add_argument("-o", "--output", required=True, type=Path,
+                   help="codes file: .csv (columns z1..zk) or .npy (or .parquet for a streamed input); - writes CSV to stdout")
     p.add_argument("--plot", type=Path, default=None, help="also draw the codes as a scatter coloured by label (PNG)")
     add_data_dir_option(p)
     add_force_option(p, "replace the codes file and --plot if they exist")
@@ -30,9 +32,16 @@ def register(sub) -> None:
 def run(args) -> None:
     if args.dask:
         return _dask.run(args, "encode", unsupported=("plot", "compare", "data_dir"))
-    check_output_path(args.output, args.force, ARRAY_SUFFIXES)
+    source = open_stream(args.data)  # too large for memory: read chunk by chunk, written as it goes
+    check_output_path(args.output, args.force, ARRAY_SUFFIXES + ((".parquet",) if source is not None else ()))
     check_output_path(args.plot, args.force, PLOT_SUFFIXES, option="--plot")
     est = load_model(args.model, "AutoEncoder", "aekit encode")
+    if source is not None:  # too large for memory: chunk by chunk, written as it goes
+        if args.plot is not None or args.compare:
+            raise ValueError("--plot and --compare need the data in memory; a streamed input writes codes only")
+        columns = [f"z{i + 1}" for i in range(est.model_.config.latent_dim)]
+        apply_stream(est.transform, source, args.output, columns, "encode", args.quiet, args.force)
+        return
     dataset = read_data(args)
     codes = progress_apply(args.quiet)(est.transform, model_input(dataset, est), "encoding")
     with written_or_removed() as written:

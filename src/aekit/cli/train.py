@@ -8,7 +8,7 @@ import numpy as np
 from .._atomic import publish_folder, staged_folder
 from .._params import validate_params
 from ..exceptions import DataError, ModelFileError
-from ._common import add_data_argument, add_data_dir_option, add_json_option, int_or_auto, int_tuple, print_summary, read_data, write_csv
+from ._common import add_data_dir_option, add_json_option, int_or_auto, int_tuple, print_summary, read_data, write_csv
 from . import report
 
 
@@ -108,8 +108,16 @@ def register(sub) -> None:
                     ".csv/.npy/.npz/.parquet file. Every option maps one-to-one onto an aekit.AutoEncoder "
                     "parameter; unset options keep the estimator's defaults.",
     )
-    add_data_argument(p)
-    p.add_argument("--out", "-o", required=True, type=Path, help="folder for the model and its pictures")
+    p.add_argument("data", metavar="DATA", nargs="?", default=None,
+                   help="built-in dataset name, data file, or a folder of Parquet files (streamed)")
+    p.add_argument("--out", "-o", type=Path, default=None, help="folder for the model and its pictures")
+    p.add_argument("--checkpoint-every", default="0", metavar="N",
+                   help="save the run's state into OUT/checkpoints every N epochs for --resume; 'auto': every epoch, "
+                        "at most once a minute; default 0: off (a failed run then leaves nothing behind)")
+    p.add_argument("--checkpoint-steps", type=int, default=0, metavar="M",
+                   help="also save every M optimizer steps within an epoch (default 0: never mid-epoch)")
+    p.add_argument("--resume", type=Path, default=None, metavar="RUN",
+                   help="continue the run in folder RUN from its last checkpoint, with RUN's own settings and data")
     p.add_argument("--force", action="store_true", help="replace a model already in --out")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
     add_json_option(p, "the summary (model, data, epochs, final losses, files written)")
@@ -135,6 +143,17 @@ def estimator_params(args) -> dict:
 
 
 def run(args) -> None:
+    if args.resume is not None:
+        args = resume_args(args)
+    elif args.data is None or args.out is None:
+        raise ValueError("aekit train needs DATA and --out (or --resume RUN to continue a run)")
+    checkpoint_every = _checkpoint_every(args.checkpoint_every)
+    if streams(args.data):
+        return run_stream(args, checkpoint_every)
+    return run_memory(args, checkpoint_every)
+
+
+def run_memory(args, checkpoint_every):
     out: Path = args.out
     model_path = out / MODEL_FILE
     if out.exists() and not out.is_dir():
@@ -145,7 +164,7 @@ def run(args) -> None:
     # The run is written into a hidden folder inside --out, then published in one locked step: a failed run
     # leaves nothing, two runs into one folder never mix (the second fails, or with --force replaces all).
     with staged_folder(out) as stage:
-        est.fit(X)
+        est.fit(X, **checkpoint_kwargs(args, checkpoint_every))
         if dataset.feature_names is not None and X is dataset.X:  # as fit keeps a DataFrame's columns; --dask uses them
             est.feature_names_in_ = np.asarray(dataset.feature_names, dtype=object)
         est.save(stage / MODEL_FILE)
@@ -155,18 +174,124 @@ def run(args) -> None:
             written = [model_path] + [out / p.name for p in written]
             written += report.after_train(est, dataset, out, args.data, args.data_dir, report=not args.no_report,
                                           quiet=args.quiet)
+    _log_artifacts(trackers, written)
+    _summary(args, est, tuple(X.shape), written)
+    return est
+
+
+def _log_artifacts(trackers, written) -> None:
     for tracker in trackers:
         if hasattr(tracker, "log_artifact"):
             for path in written:
                 tracker.log_artifact(path)
+
+
+def _summary(args, est, shape, written) -> None:
+    """What the run wrote, as lines (or one JSON object with --json); nothing with --quiet."""
     h = est.history_
-    summary = {"kind": est.model_.kind, "data": str(args.data), "shape": list(X.shape), "epochs": len(h["loss"]),
-               "loss": h["loss"][-1], "val_loss": h["val_loss"][-1] if "val_loss" in h else None,
-               "out": str(out), "files": [str(p) for p in written]}
+    summary = {"kind": est.model_.kind, "data": str(args.data), "shape": list(shape) if shape else None,
+               "epochs": len(h["loss"]), "loss": h["loss"][-1], "val_loss": h["val_loss"][-1] if "val_loss" in h else None,
+               "out": str(args.out), "files": [str(p) for p in written]}
     losses = f"loss {h['loss'][-1]:.4f}" + (f", val_loss {h['val_loss'][-1]:.4f}" if "val_loss" in h else "")
-    print_summary(args, summary, [f"trained {est.model_.kind} autoencoder on {args.data} {tuple(X.shape)} for "
-                                  f"{len(h['loss'])} epochs: {losses}", f"wrote {len(written)} files to {out}/:"]
+    where = tuple(shape) if shape else "(streamed)"
+    print_summary(args, summary, [f"trained {est.model_.kind} autoencoder on {args.data} {where} for "
+                                  f"{len(h['loss'])} epochs: {losses}", f"wrote {len(written)} files to {args.out}/:"]
                   + [f"  {path}" for path in written])
+
+
+#: .npy and .parquet files larger than this are streamed (read chunk by chunk), as Parquet folders always are
+STREAM_BYTES = 512 * 2 ** 20
+ARGS_FILE = "args.json"
+
+
+def streams(data) -> bool:
+    """Whether DATA is read as a stream: a folder of Parquet files, or a large .npy / .parquet file."""
+    path = Path(str(data)).expanduser()
+    if path.is_dir():
+        return any(path.rglob("*.parquet"))
+    return path.suffix.lower() in (".npy", ".parquet") and path.is_file() and path.stat().st_size > STREAM_BYTES
+
+
+def _checkpoint_every(value):
+    if str(value).lower() == "auto":
+        return "auto"
+    try:
+        every = int(value)
+    except ValueError:
+        every = -1
+    if every < 0:
+        raise ValueError(f"--checkpoint-every takes a number of epochs (0: off) or 'auto', got {value!r}")
+    return every
+
+
+def checkpoint_kwargs(args, checkpoint_every) -> dict:
+    """fit's checkpoint arguments; the command's own arguments saved beside them for --resume."""
+    if checkpoint_every == 0:
+        return {}
+    import json
+
+    from .._atomic import atomic_path
+
+    folder = args.out / "checkpoints"
+    folder.mkdir(parents=True, exist_ok=True)
+    saved = {"data": str(args.data) if not Path(str(args.data)).exists() else str(Path(args.data).resolve()),
+             "data_dir": None if args.data_dir is None else str(args.data_dir), "params": estimator_params(args),
+             "checkpoint_every": args.checkpoint_every, "checkpoint_steps": args.checkpoint_steps,
+             "no_report": args.no_report}
+    with atomic_path(folder / ARGS_FILE) as tmp:
+        Path(tmp).write_text(json.dumps(saved, indent=2) + "\n", encoding="utf-8")
+    return {"checkpoint_dir": folder, "checkpoint_every": checkpoint_every,
+            "checkpoint_steps": int(args.checkpoint_steps)}
+
+
+def resume_args(args):
+    """The arguments of the run in ``--resume RUN``, from RUN/checkpoints/args.json."""
+    import json
+
+    run_dir = args.resume
+    path = run_dir / "checkpoints" / ARGS_FILE
+    if not path.is_file():
+        raise ValueError(f"{str(run_dir)!r} holds no resumable run (no {str(path)!r}); it was trained with "
+                         "--checkpoint-every 0, or is not an aekit train folder")
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    given = [flags[0] for flags, dest, _, _ in FLAGS if getattr(args, dest) is not None]
+    if given or args.data is not None:
+        raise ValueError(f"--resume continues RUN with its own settings and data; drop "
+                         f"{', '.join(given) or 'DATA'} (or train a new run with --out)")
+    for _, dest, _, _ in FLAGS:
+        setattr(args, dest, saved["params"].get(dest))
+    args.data, args.data_dir = saved["data"], saved["data_dir"]
+    args.data_dir = None if saved["data_dir"] is None else Path(saved["data_dir"])
+    args.out, args.force, args.no_report = run_dir, True, saved["no_report"] or args.no_report
+    args.checkpoint_every, args.checkpoint_steps = saved["checkpoint_every"], saved["checkpoint_steps"]
+    return args
+
+
+def run_stream(args, checkpoint_every):
+    """Train on a stream (a Parquet folder, a large file): the model, its history and loss curve."""
+    from .. import AutoEncoder
+
+    out: Path = args.out
+    model_path = out / "model.safetensors"
+    if model_path.exists() and not args.force:
+        raise ModelFileError(f"{str(model_path)!r} already exists; pass --force to replace it, or choose another --out")
+    params = estimator_params(args)
+    params.setdefault("verbose", 0 if args.quiet else 1)
+    trackers = _trackers(args, params)
+    est = AutoEncoder(**params, callbacks=trackers or None)
+    out.mkdir(parents=True, exist_ok=True)
+    est.fit(str(args.data), **checkpoint_kwargs(args, checkpoint_every))
+    est.save(model_path, overwrite=args.force)
+    written = [model_path, write_history(est.history_, out / "history.csv")]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .. import plots
+
+    plots.save_figure(plots.plot_history(est.history_), out / "loss.png")
+    written.append(out / "loss.png")
+    _log_artifacts(trackers, written)
+    _summary(args, est, None, written)
     return est
 
 

@@ -24,7 +24,8 @@ class Callback:
 
     def on_batch_end(self, batch: int, trainer, model) -> None:
         """After each optimizer step; ``batch`` counts from 0 within the epoch. Runs on the host without a
-        device synchronisation: the step's loss is not read here (it is still on the device)."""
+        device synchronisation: the step's loss is not read here (it is still on the device);
+        ``trainer.state`` holds the run's state."""
 
     def on_epoch_end(self, epoch: int, logs: dict, trainer, model) -> None: ...
 
@@ -50,7 +51,7 @@ class ProgressBar(Callback):
 
     def on_train_begin(self, trainer, model) -> None:
         self._total = trainer.config.epochs
-        self._steps = max(1, getattr(trainer, "steps_per_epoch", 1))
+        self._steps = getattr(trainer, "steps_per_epoch", None)  # None: a stream of unknown length
         self._epoch = 0
         self._start = self._last = time.perf_counter()
         if getattr(self.stream, "isatty", lambda: False)():
@@ -64,12 +65,14 @@ class ProgressBar(Callback):
 
     def on_batch_end(self, batch: int, trainer, model) -> None:
         if self._bar is not None:
-            self._bar.update(1 / self._steps)  # tqdm redraws at most every 0.1 s
+            if self._steps:
+                self._bar.update(1 / self._steps)  # tqdm redraws at most every 0.1 s
             return
         now = time.perf_counter()
-        if now - self._last >= self.interval and batch + 1 < self._steps:
+        if now - self._last >= self.interval and (self._steps is None or batch + 1 < self._steps):
             self._last = now
-            print(f"epoch {self._epoch + 1}/{self._total}  batch {batch + 1}/{self._steps}  "
+            of = f"/{self._steps}" if self._steps else ""
+            print(f"epoch {self._epoch + 1}/{self._total}  batch {batch + 1}{of}  "
                   f"{now - self._start:.1f}s elapsed", file=self.stream, flush=True)
 
     def on_epoch_end(self, epoch: int, logs: dict, trainer, model) -> None:

@@ -7,22 +7,28 @@ third of what training the tutorial model adds to its data), and each ``step()``
 Python before the kernel, 12% of a tutorial-model step. Where the fused kernel is missing (torch < 2.4 on a
 CPU, mixed devices or dtypes) the same update runs as a few ``torch._foreach`` calls.
 SGD (momentum 0.9) and RMSprop are torch's own.
+
+``Adam`` is a ``torch.optim.Optimizer`` by type (it sets the attributes that ``torch.optim.lr_scheduler`` reads:
+``param_groups``, ``defaults``, ``state``) without running ``Optimizer.__init__``, whose step wrapper and
+hooks are the machinery left out; ``state_dict`` / ``load_state_dict`` use torch's layout
+(``{"state": {i: {"step", "exp_avg", "exp_avg_sq"}}, "param_groups": [...]}``), so checkpoints carry it.
 """
 from __future__ import annotations
 
 import math
+from collections import OrderedDict, defaultdict
 
 import torch
 
 from .config import TrainConfig
 
 
-class Adam:
+class Adam(torch.optim.Optimizer):
     """Adam (``decoupled=False``: weight decay added to the gradient) or AdamW (decay applied to the weights).
 
     The same update and state as ``torch.optim.Adam`` / ``torch.optim.AdamW`` (``betas=(0.9, 0.999)``,
-    ``eps=1e-8``; ``weight_decay`` as given: aekit passes ``TrainConfig.weight_decay``, 0 unless set);
-    ``state_dict`` is not offered (aekit keeps no optimizer state between fits).
+    ``eps=1e-8``; ``weight_decay`` as given: aekit passes ``TrainConfig.weight_decay``, 0 unless set).
+    The learning rate is read from ``param_groups[0]["lr"]`` at every step, where schedulers write it.
     """
 
     def __init__(self, params, lr: float = 1e-3, weight_decay: float = 0.0, decoupled: bool = False,
@@ -30,7 +36,11 @@ class Adam:
         self.params = [p for p in params if p.requires_grad]
         if not self.params:
             raise ValueError("the optimizer got no parameters that require gradients")
-        self.lr, self.weight_decay, self.decoupled = float(lr), float(weight_decay), bool(decoupled)
+        self.weight_decay, self.decoupled = float(weight_decay), bool(decoupled)
+        self.defaults = {"lr": float(lr), "betas": tuple(betas), "eps": float(eps), "weight_decay": self.weight_decay}
+        self.param_groups = [{"params": self.params, **self.defaults}]
+        self.state = defaultdict(dict)  # torch's per-parameter state, unused: ours is in the lists below
+        self._optimizer_step_pre_hooks, self._optimizer_step_post_hooks = OrderedDict(), OrderedDict()
         self.beta1, self.beta2, self.eps = float(betas[0]), float(betas[1]), float(eps)
         self.exp_avg = [torch.zeros_like(p) for p in self.params]
         self.exp_avg_sq = [torch.zeros_like(p) for p in self.params]
@@ -39,6 +49,34 @@ class Adam:
         count = torch.zeros((), dtype=torch.float32, device=self.params[0].device)
         self.steps, self._shared_steps = [count] * len(self.params), True
         self._fused = _fused_kernel(self.params, decoupled)
+
+    @property
+    def lr(self) -> float:
+        return self.param_groups[0]["lr"]
+
+    def state_dict(self) -> dict:
+        """torch's layout: per parameter index its step count and moments; the hyper-parameters."""
+        state = {i: {"step": self.steps[i].clone(), "exp_avg": self.exp_avg[i].clone(),
+                     "exp_avg_sq": self.exp_avg_sq[i].clone()} for i in range(len(self.params))}
+        group = {k: v for k, v in self.param_groups[0].items() if k != "params"}
+        return {"state": state, "param_groups": [{**group, "params": list(range(len(self.params)))}],
+                "shared_steps": self._shared_steps}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        state = {int(k): v for k, v in state_dict["state"].items()}
+        if sorted(state) != list(range(len(self.params))):
+            raise ValueError(f"the optimizer state holds {len(state)} parameters, this optimizer has "
+                             f"{len(self.params)}; load the state of the same model")
+        with torch.no_grad():
+            for i, p in enumerate(self.params):
+                self.exp_avg[i].copy_(state[i]["exp_avg"])
+                self.exp_avg_sq[i].copy_(state[i]["exp_avg_sq"])
+        steps = [torch.as_tensor(state[i]["step"], dtype=torch.float32).to(self.params[i].device).clone()
+                 for i in range(len(self.params))]
+        self._shared_steps = bool(state_dict.get("shared_steps", False))
+        self.steps = [steps[0]] * len(steps) if self._shared_steps else steps
+        group = {k: v for k, v in state_dict["param_groups"][0].items() if k != "params"}
+        self.param_groups[0].update(group)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         for p in self.params:

@@ -16,6 +16,7 @@ from ..exceptions import DataError, TrainingError
 from .callbacks import Callback
 from .config import TrainConfig
 from .optim import make_optimizer
+from .state import TrainState
 from .threads import cpu_threads
 
 #: ``corruption(batch, generator) -> corrupted batch``
@@ -67,68 +68,91 @@ class Trainer:
         return total, terms
 
     # -- training --------------------------------------------------------------------------------
-    def fit(self, model: nn.Module, x: torch.Tensor, target: Optional[torch.Tensor] = None,
-            x_val: Optional[torch.Tensor] = None, target_val: Optional[torch.Tensor] = None) -> dict:
-        """Train ``model`` in place; return the history (per epoch lists: loss, val_loss, terms, seconds)."""
+    def fit(self, model: nn.Module, x, target: Optional[torch.Tensor] = None,
+            x_val=None, target_val: Optional[torch.Tensor] = None, *,
+            state: Optional[TrainState] = None, checkpoints=None) -> dict:
+        """Train ``model`` in place; return the history (per epoch lists: loss, val_loss, terms, seconds).
+
+        ``x`` is a tensor (batches are slices of a permutation of it) or a stream of batches (an object with
+        ``epoch(state)``, ``rows`` and ``sample(n)``, such as ``aekit.data.streaming.StreamBatches``);
+        ``x_val`` a tensor or an object whose ``batches()`` yields ``(x, target)`` validation batches.
+        ``state`` continues a run (``partial_fit``); ``checkpoints`` (a ``training.checkpoint.Checkpointer``)
+        restores the run from its folder's last checkpoint, if any, and saves new ones as it goes.
+        The run's final :class:`TrainState` is left in ``self.state``.
+        """
         cfg = self.config
         with cpu_threads(cfg.num_threads, model, int(cfg.batch_size), torch.device(cfg.device).type):
-            return self._fit(model, x, target, x_val, target_val)
+            return self._fit(model, x, target, x_val, target_val, state, checkpoints)
 
-    def _fit(self, model, x, target, x_val, target_val) -> dict:
+    def _setup(self, model, x, target, x_val, target_val, state):
+        """Move model and data to the device; the batches, the validation data and the state."""
         cfg = self.config
         device = torch.device(cfg.device)
         model.to(device)
-        x = x.to(device)
-        target = x if target is None else target.to(device)
-        if x_val is not None:
+        if torch.is_tensor(x):
+            x = x.to(device)
+            target = x if target is None else target.to(device)
+            batches = _Batches(x, target, int(cfg.batch_size), bool(cfg.shuffle))
+        else:
+            batches = x
+        if torch.is_tensor(x_val):
             x_val = x_val.to(device)
-            target_val = x_val if target_val is None else target_val.to(device)
-        gen = torch.Generator(device=device).manual_seed(int(cfg.seed))
-        val_gen_seed = int(cfg.seed) + 1
-        self._trial_forward(model, x)
-        optimizer = make_optimizer(model.parameters(), cfg)
-        batches = _Batches(x, target, int(cfg.batch_size), bool(cfg.shuffle))
+            x_val = _Validation(x_val, x_val if target_val is None else target_val.to(device),
+                                int(cfg.eval_batch_size))
+        self._trial_forward(model, batches.sample(2))
+        if state is None:
+            state = TrainState(model, make_optimizer(model.parameters(), cfg),
+                               torch.Generator(device=device).manual_seed(int(cfg.seed)))
+        return batches, x_val, state
+
+    def _fit(self, model, x, target, x_val, target_val, state, checkpoints) -> dict:
+        cfg = self.config
+        batches, val, state = self._setup(model, x, target, x_val, target_val, state)
+        self.state = state
+        if checkpoints is not None:
+            checkpoints.restore(state)
         # a penalty needs the autograd graph of the model's outputs; the hand-written steps have none
         step = model.fused_training_step(batches.rows) if cfg.fused_step and not self.penalties else None
-        self.steps_per_epoch = len(batches.sizes)  # for callbacks that show progress within an epoch
-        history: dict = {}
-        best = (float("inf"), None, -1)  # (monitored loss, weights, epoch)
-        wait = 0
-        self.stop_training = False
+        # for callbacks that show progress within an epoch; None for streams of unknown length
+        self.steps_per_epoch = len(batches.sizes) if hasattr(batches, "sizes") else None
+        self.stop_training = state.finished
         for cb in self.callbacks:
             cb.on_train_begin(self, model)
-        for epoch in range(int(cfg.epochs)):
+        while state.epoch < int(cfg.epochs) and not self.stop_training:
             for cb in self.callbacks:
-                cb.on_epoch_begin(epoch, self, model)
+                cb.on_epoch_begin(state.epoch, self, model)
             start = time.perf_counter()
-            logs = self._train_epoch(model, optimizer, batches, gen, epoch, step)
-            if x_val is not None:
-                val_gen = torch.Generator(device=device).manual_seed(val_gen_seed)
-                logs.update({f"val_{k}": v for k, v in self.evaluate(model, x_val, target_val, val_gen).items()})
+            logs = self._train_epoch(model, state, batches, step, checkpoints)
+            if val is not None:
+                val_gen = torch.Generator(device=cfg.device).manual_seed(int(cfg.seed) + 1)
+                logs.update({f"val_{k}": v for k, v in self._evaluate(model, val.batches(), val_gen).items()})
             logs["seconds"] = time.perf_counter() - start
             for key, value in logs.items():
-                history.setdefault(key, []).append(value)
+                state.history.setdefault(key, []).append(value)
             for cb in self.callbacks:
-                cb.on_epoch_end(epoch, logs, self, model)
-            monitored = logs.get("val_loss", logs["loss"])
-            if monitored < best[0] - float(cfg.min_delta):
-                wait = 0
-                if cfg.early_stopping is not None:
-                    best = (monitored, {k: v.detach().clone() for k, v in model.state_dict().items()}, epoch)
-            else:
-                wait += 1
-                if cfg.early_stopping is not None and wait >= int(cfg.early_stopping):
-                    self.stop_training = True
-            if self.stop_training:
-                break
-        if best[1] is not None:
-            model.load_state_dict(best[1])
-            history["best_epoch"] = best[2]
-        model.zero_grad(set_to_none=True)  # a fitted model carries no gradients (the memory of its weights)
-        model.eval()
+                cb.on_epoch_end(state.epoch, logs, self, model)
+            if state.observe(logs.get("val_loss", logs["loss"]), cfg.min_delta, cfg.early_stopping):
+                self.stop_training = True
+            state.end_epoch()
+            if checkpoints is not None and state.epoch < int(cfg.epochs) and not self.stop_training:
+                checkpoints.epoch_ended(state)
+        history = self._finish(model, state, checkpoints)
         for cb in self.callbacks:
             cb.on_train_end(history, self, model)
         return history
+
+    def _finish(self, model, state: TrainState, checkpoints) -> dict:
+        """Restore the best weights (early stopping); mark the run finished and save it once more."""
+        if not state.finished:
+            if state.best_weights is not None:
+                model.load_state_dict(state.best_weights)
+                state.history["best_epoch"] = state.best_epoch
+            state.finished = True
+            if checkpoints is not None:
+                checkpoints.save(state)
+        model.zero_grad(set_to_none=True)  # a fitted model carries no gradients (the memory of its weights)
+        model.eval()
+        return state.history
 
     def _trial_forward(self, model: nn.Module, x: torch.Tensor) -> None:
         """Turn a shape mistake into one clear error before any training starts."""
@@ -144,14 +168,19 @@ class Trainer:
         finally:
             model.train(was_training)
 
-    def _train_epoch(self, model, optimizer, batches: "_Batches", gen, epoch: int, step=None) -> dict:
-        """One pass over the batches: through ``step`` (the model's hand-written step) if given, else autograd."""
-        n = batches.x.shape[0]
+    def _train_epoch(self, model, state: TrainState, batches, step, checkpoints) -> dict:
+        """One pass over the batches: through ``step`` (the model's hand-written step) if given, else autograd.
+
+        A resumed epoch (``state.step > 0``) continues after the batches it had done."""
         model.train()
+        if state.step == 0:
+            state.begin_epoch()
+        optimizer, gen, callbacks = state.optimizer, state.generator, self.callbacks
         # Per-batch terms stay on the device, as a list (stacking them per step costs 30 us, 3% of a step);
         # one synchronisation per epoch, not per step.
-        rows, names = [], None
-        for batch, (xb, yb) in enumerate(batches.epoch(gen)):
+        rows, sizes = state.rows, state.sizes
+        every = checkpoints.every_steps if checkpoints is not None else 0
+        for xb, yb in batches.epoch(state):
             inp = self.corruption(xb, gen) if self.corruption is not None else xb
             if step is not None:
                 total, terms, code = step(inp, yb)
@@ -162,12 +191,21 @@ class Trainer:
                 total.backward()
                 code = out["code"]
             optimizer.step()
-            if names is None:
-                names = list(terms)
+            if state.names is None:
+                state.names = list(terms)
             rows.append((total.detach(), *(t.detach() for t in terms.values()), code.detach().abs().mean()))
-            for cb in self.callbacks:
-                cb.on_batch_end(batch, self, model)
-        sizes = torch.tensor(batches.sizes, dtype=rows[0][0].dtype, device=rows[0][0].device)[:, None]
+            sizes.append(xb.shape[0])
+            state.step += 1
+            for cb in callbacks:
+                cb.on_batch_end(state.step - 1, self, model)
+            if every and state.step % every == 0:
+                checkpoints.save(state)
+        return self._epoch_logs(state)
+
+    def _epoch_logs(self, state: TrainState) -> dict:
+        """The epoch's mean loss and terms from its per-batch rows; the NaN guard names the first bad batch."""
+        rows, epoch = state.rows, state.epoch
+        sizes = torch.tensor(state.sizes, dtype=rows[0][0].dtype, device=rows[0][0].device)[:, None]
         table = torch.stack([torch.stack(column) for column in zip(*rows)], dim=1) * sizes  # (batches, 2 + terms)
         finite = torch.isfinite(table[:, 0])
         if not bool(finite.all()):
@@ -176,51 +214,91 @@ class Trainer:
                 f"the loss became {float(table[bad, 0]):.4g} at epoch {epoch + 1}, batch {bad + 1}; "
                 "lower learning_rate, check the data for extreme values, or use scaling='standard'"
             )
-        means = (table.sum(dim=0) / n).tolist()
+        means = (table.sum(dim=0) / sum(state.sizes)).tolist()
         logs = {"loss": means[0]}
-        logs.update({name: means[i + 1] for i, name in enumerate(names) if name != "loss"})
+        logs.update({name: means[i + 1] for i, name in enumerate(state.names) if name != "loss"})
         logs["code_activation"] = means[-1]
         return logs
 
-    @torch.inference_mode()
     def evaluate(self, model: nn.Module, x: torch.Tensor, target: torch.Tensor,
                  gen: Optional[torch.Generator] = None) -> dict:
         """Mean loss and terms over ``x`` (no gradients; corruption applied when set and ``gen`` given)."""
+        return self._evaluate(model, _Validation(x, target, int(self.config.eval_batch_size)).batches(), gen)
+
+    @torch.inference_mode()
+    def _evaluate(self, model: nn.Module, batches, gen: Optional[torch.Generator]) -> dict:
         model.eval()
         sums: dict = {}
-        step = int(self.config.eval_batch_size)
-        for i in range(0, x.shape[0], step):
-            xb, yb = x[i:i + step], target[i:i + step]
+        n = 0
+        for xb, yb in batches:
             if self.corruption is not None and gen is not None:
                 xb = self.corruption(xb, gen)
             out = model(xb)
             total, terms = self.objective(model, out, yb)
             for key, value in {"loss": total, **terms}.items():
                 sums[key] = sums.get(key, 0.0) + value * xb.shape[0]
-        return {k: float(v) / x.shape[0] for k, v in sums.items()}
+            n += xb.shape[0]
+        return {k: float(v) / n for k, v in sums.items()}
+
+
+class _Validation:
+    """Validation data in memory: batches of ``eval_batch_size`` rows, in order."""
+
+    def __init__(self, x: torch.Tensor, target: torch.Tensor, batch_size: int):
+        self.x, self.target, self.batch_size = x, target, batch_size
+
+    def batches(self):
+        for i in range(0, self.x.shape[0], self.batch_size):
+            yield self.x[i:i + self.batch_size], self.target[i:i + self.batch_size]
 
 
 class _Batches:
     """Shuffled batches gathered into two reused buffers: no per-step allocation, no copy of the data.
 
     ``index_select(out=...)`` into a batch-sized buffer is the cheapest row gather; the buffer is reused
-    after the step that read it has finished its backward pass.
+    after the step that read it has finished its backward pass. With ``world_size > 1`` each rank takes
+    every ``world_size``-th row of the same permutation, padded by wrapping around to equal lengths
+    (``torch.utils.data.DistributedSampler``'s rule).
     """
 
-    def __init__(self, x: torch.Tensor, target: torch.Tensor, batch_size: int, shuffle: bool):
+    def __init__(self, x: torch.Tensor, target: torch.Tensor, batch_size: int, shuffle: bool,
+                 rank: int = 0, world_size: int = 1):
+        if not 0 <= rank < world_size:
+            raise ValueError(f"rank must be in [0, world_size), got rank={rank}, world_size={world_size}")
         self.x, self.target, self.shuffle = x, target, shuffle
-        self.starts = batch_starts(x.shape[0], batch_size)
-        self.sizes = [hi - lo for lo, hi in zip(self.starts[:-1], self.starts[1:])]
+        self.rank, self.world_size = rank, world_size
+        self.n = -(-x.shape[0] // world_size)  # rows of this rank's shard
+        self.starts = batch_starts(self.n, batch_size)
         self.index_dtype = torch.int32 if x.shape[0] < 2 ** 31 else torch.int64  # half the permutation's memory
-        self.rows = rows = max(self.sizes)  # the largest batch
+        self.rows = rows = max(hi - lo for lo, hi in zip(self.starts[:-1], self.starts[1:]))  # the largest batch
         self.x_buf = x.new_empty((rows,) + tuple(x.shape[1:]))
         self.t_buf = None if target is x else target.new_empty((rows,) + tuple(target.shape[1:]))
 
-    def epoch(self, gen: torch.Generator):
-        """Yield ``(inputs, targets)`` for every batch of one epoch."""
-        order = (torch.randperm(self.x.shape[0], generator=gen, device=self.x.device, dtype=self.index_dtype)
-                 if self.shuffle else None)
-        for lo, hi in zip(self.starts[:-1], self.starts[1:]):
+    def sample(self, n: int) -> torch.Tensor:
+        return self.x[:n]
+
+    def _order(self, state) -> Optional[torch.Tensor]:
+        """This epoch's row order (None: the rows in order); drawn from the generator as the epoch began."""
+        n, gen = self.x.shape[0], state.generator
+        if not self.shuffle and self.world_size == 1:
+            return None
+        resumed = state.step > 0  # the order was drawn before the checkpoint: draw it again from then
+        now = gen.get_state() if resumed else None
+        if resumed:
+            gen.set_state(state.epoch_generator)
+        order = (torch.randperm(n, generator=gen, device=self.x.device, dtype=self.index_dtype) if self.shuffle
+                 else torch.arange(n, device=self.x.device, dtype=self.index_dtype))
+        if resumed:
+            gen.set_state(now)
+        if self.world_size > 1:
+            order = torch.cat([order, order[:self.n * self.world_size - n]])[self.rank::self.world_size]
+        return order
+
+    def epoch(self, state):
+        """Yield ``(inputs, targets)`` for every batch of one epoch not done yet (``state.step`` are)."""
+        order = self._order(state)
+        bounds = list(zip(self.starts[:-1], self.starts[1:]))[state.step:]
+        for lo, hi in bounds:
             if order is None:
                 yield self.x[lo:hi], self.target[lo:hi]
                 continue

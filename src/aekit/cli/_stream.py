@@ -1,0 +1,104 @@
+"""Inputs too large for memory: ``encode``, ``reconstruct`` and ``detect`` read them chunk by chunk and
+write as they go (``.npy`` through a memory map, ``.parquet`` by row groups, ``.csv`` by lines), with a
+progress display over rows. Memory holds a chunk, whatever the input's size.
+"""
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .._atomic import atomic_path
+from ..exceptions import DataError
+from ._progress import MAX_LINES, PROGRESS_MIN_SAMPLES
+
+
+def open_stream(data):
+    """A source for DATA when it streams (a Parquet folder, a large .npy / .parquet file), else None."""
+    from ..data.sources import open_source
+    from .train import streams
+
+    return open_source(str(data)) if streams(data) else None
+
+
+class Progress:
+    """A tqdm bar over rows on a terminal, at most MAX_LINES whole lines elsewhere, nothing when quiet."""
+
+    def __init__(self, total: int, what: str, quiet: bool = False, stream=None):
+        self.total, self.what, self.done = total, what, 0
+        self.quiet = quiet or (total or 0) < PROGRESS_MIN_SAMPLES  # about a second of work: no display
+        self.stream = stream if stream is not None else sys.stderr
+        self.bar, self._next = None, 0
+        if not quiet and getattr(self.stream, "isatty", lambda: False)():
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, desc=what, unit="row", file=self.stream, dynamic_ncols=True, leave=False)
+
+    def update(self, rows: int) -> None:
+        self.done += rows
+        if self.bar is not None:
+            self.bar.update(rows)
+        elif not self.quiet and (self.done >= self._next or self.done == self.total):
+            print(f"{self.what}: {self.done}/{self.total} rows", file=self.stream, flush=True)
+            self._next = self.done + max(1, self.total // MAX_LINES)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+@contextlib.contextmanager
+def chunk_writer(path, n_rows: int, columns: list, overwrite: bool = False):
+    """``write(array)`` appends rows to ``path`` (.npy, .parquet or .csv), atomically: a failed or killed
+    run leaves no half-written output."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".npy", ".csv", ".parquet"):
+        raise DataError(f"cannot write {str(path)!r}: use a .npy, .parquet or .csv file name")
+    if not path.parent.exists():
+        raise DataError(f"cannot write {str(path)!r}: the folder {str(path.parent)!r} does not exist")
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        if suffix == ".npy":
+            out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(n_rows, len(columns)))
+            pos = [0]
+
+            def write(arr):
+                out[pos[0]:pos[0] + len(arr)] = arr
+                pos[0] += len(arr)
+
+            yield write
+            out.flush()
+            del out
+        elif suffix == ".parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            schema = pa.schema([(c, pa.float32()) for c in columns])
+            with pq.ParquetWriter(tmp, schema) as writer:
+                yield lambda arr: writer.write_table(pa.table({c: arr[:, j] for j, c in enumerate(columns)},
+                                                              schema=schema))
+        else:
+            import csv
+
+            from ._common import csv_cells
+
+            with open(tmp, "w", newline="", encoding="utf-8") as f:
+                csv.writer(f, lineterminator="\n").writerow(csv_cells(columns))  # names quoted and escaped
+                yield lambda arr: np.savetxt(f, arr, delimiter=",", fmt="%.7g")
+
+
+def apply_stream(fn, source, output, columns: list, what: str, quiet: bool, overwrite: bool = False) -> int:
+    """Write ``fn(chunk)`` for every chunk of ``source`` to ``output``; return the rows written."""
+    n = source.n_rows
+    progress = Progress(n, what, quiet)
+    try:
+        with chunk_writer(output, n, columns, overwrite) as write:
+            for chunk in source.chunks():
+                out = np.asarray(fn(chunk), dtype=np.float32)
+                write(out.reshape(len(out), -1))
+                progress.update(len(chunk))
+    finally:
+        progress.close()
+    return n
