@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from ..exceptions import ModelFileError
+from . import _dask
 from ._common import add_data_argument, add_data_dir_option, add_model_argument, load_model, model_input, write_csv
 from ._stream import open_stream
 
@@ -51,6 +52,7 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", required=True, type=Path, help="scores file (.csv)")
     p.add_argument("--top", type=int, default=3, help="features listed per flagged sample (default 3)")
     add_data_dir_option(p)
+    _dask.add_dask_option(p)
     p.set_defaults(func=run_detect)
 
 
@@ -84,6 +86,8 @@ def run_detect(args) -> None:
     from .. import AnomalyDetector
     from ..datasets import load_dataset
 
+    if args.dask:
+        return _dask.run(args, "detect", unsupported=("data_dir",))
     det = load_model(args.model)
     if not isinstance(det, AnomalyDetector):
         raise ModelFileError(f"{str(args.model)!r} holds a {type(det).__name__}, not an anomaly detector; make one "

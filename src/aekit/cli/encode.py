@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from . import _dask
 from ._common import add_data_argument, add_data_dir_option, add_model_argument, load_model, model_input, write_array
 from ._stream import apply_stream, open_stream
 
@@ -15,6 +16,7 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", required=True, type=Path, help="codes file: .csv (columns z1..zk) or .npy (or .parquet for a streamed input)")
     p.add_argument("--plot", type=Path, default=None, help="also draw the codes as a scatter coloured by label (PNG)")
     add_data_dir_option(p)
+    _dask.add_dask_option(p)
     p.add_argument("--compare", action="store_true",
                    help="also print a comparison with PCA at the same dimension: reconstruction MSE, "
                         "trustworthiness and k-NN accuracy of the labels in code space")
@@ -24,6 +26,8 @@ def register(sub) -> None:
 def run(args) -> None:
     from ..datasets import load_dataset
 
+    if args.dask:
+        return _dask.run(args, "encode", unsupported=("plot", "compare", "data_dir"))
     est = load_model(args.model)
     source = open_stream(args.data)
     if source is not None:  # too large for memory: chunk by chunk, written as it goes

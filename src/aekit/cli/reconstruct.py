@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from . import _dask
 from ._common import add_data_argument, add_data_dir_option, add_model_argument, load_model, model_input, write_array
 from ._stream import apply_stream, open_stream
 
@@ -14,12 +15,15 @@ def register(sub) -> None:
     add_data_argument(p)
     p.add_argument("-o", "--output", required=True, type=Path, help="output file: .npy or .csv")
     add_data_dir_option(p)
+    _dask.add_dask_option(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> None:
     from ..datasets import load_dataset
 
+    if args.dask:
+        return _dask.run(args, "reconstruct", unsupported=("data_dir",))
     est = load_model(args.model)
     source = open_stream(args.data)
     if source is not None:  # too large for memory: chunk by chunk, written as it goes
