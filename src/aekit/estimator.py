@@ -17,7 +17,6 @@ from .data.prepare import resolve_output, split_validation
 from .data.validation import check_array, check_n_features, check_random_state_int, feature_names_of
 from .exceptions import DataError, NotFittedError
 from .models import model_class
-from .training.device import resolve_device
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +84,13 @@ class AutoEncoder(ModelFileMixin, GenerativeMixin, TransformerMixin, BaseEstimat
     random_state : int or None
         Seeds weights, shuffling, splits and noise (without touching torch's global generator).
     device : {'auto', 'cpu', 'cuda'}, default='auto'
+    distributed : bool, default=False
+        Train as one of the processes that ``torchrun`` (or ``aekit train --nproc N``) started: each joins
+        the process group (gloo on CPU; nccl on CUDA, device = its local rank), reads its shard of the data
+        and steps on ``batch_size / world_size`` rows, the gradients averaged over the processes, so
+        ``batch_size`` stays the global batch. Every process ends with the same fitted model; save it from
+        rank 0 (``aekit.training.distributed.is_main_process()``). Outside torchrun it trains alone.
+        docs/scale.md, "Many processes and machines".
     verbose : int, default=0
         1 shows a progress bar per epoch with loss and val_loss.
 
@@ -116,7 +122,7 @@ class AutoEncoder(ModelFileMixin, GenerativeMixin, TransformerMixin, BaseEstimat
                  beta=1.0, beta_warmup=0, activity_l1=0.0, sparsity_target=0.05, sparsity_weight=0.0, noise=None,
                  noise_factor=0.5, epochs=50, batch_size=256, learning_rate=1e-3, optimizer="adam",
                  weight_decay=0.0, validation_split=0.0, validation_data=None, early_stopping=None,
-                 scaling="auto", random_state=None, device="auto", verbose=0):
+                 scaling="auto", random_state=None, device="auto", distributed=False, verbose=0):
         self.kind = kind
         self.latent_dim = latent_dim
         self.hidden = hidden
@@ -150,6 +156,7 @@ class AutoEncoder(ModelFileMixin, GenerativeMixin, TransformerMixin, BaseEstimat
         self.scaling = scaling
         self.random_state = random_state
         self.device = device
+        self.distributed = distributed
         self.verbose = verbose
 
     # -- fitting ---------------------------------------------------------------------------------
@@ -180,11 +187,12 @@ class AutoEncoder(ModelFileMixin, GenerativeMixin, TransformerMixin, BaseEstimat
         self
         """
         cls = model_class(self.kind)
-        device = resolve_device(self.device)
+        ctx = _fitting.processes(self)
+        device = ctx.device
         if is_streamable(X):
             if y is not None and np.ndim(y) > 1:
                 raise DataError("fit(X, Y) with a target needs arrays; a stream is its own target")
-            return _fitting.fit_stream(self, X, cls, device, checkpoint_dir, checkpoint_every, checkpoint_steps,
+            return _fitting.fit_stream(self, X, cls, ctx, checkpoint_dir, checkpoint_every, checkpoint_steps,
                                        keep_checkpoints, shuffle_buffer)
         X_arr = check_array(X, sample_ranks=cls.sample_ranks, estimator=type(self).__name__)
         target = None
@@ -200,7 +208,7 @@ class AutoEncoder(ModelFileMixin, GenerativeMixin, TransformerMixin, BaseEstimat
             if target is not None:
                 fingerprint["target"] = ArraySource(target).fingerprint()
         checkpoints = _fitting.make_checkpointer(self, checkpoint_dir, fingerprint, checkpoint_every,
-                                                 checkpoint_steps, keep_checkpoints)
+                                                 checkpoint_steps, keep_checkpoints, ctx.world_size)
         extra = _fitting.restored_extra(checkpoints)
         seed = extra["seed"] if extra else check_random_state_int(self.random_state)
         scaler = Scaler.fit(resolve_scaling(self.scaling, X_arr), X_arr)
@@ -211,7 +219,7 @@ class AutoEncoder(ModelFileMixin, GenerativeMixin, TransformerMixin, BaseEstimat
         output_activation, loss = resolve_output(self.output_activation, self.loss,
                                                  T_tr if T_tr is not None else X_tr)
         model_cfg = self._model_config(cls, X_arr.shape[1:], output_activation, loss)
-        trainer = _fitting.make_trainer(self, output_activation, device, seed)
+        trainer = _fitting.make_trainer(self, output_activation, ctx, seed)
         tensor = lambda a: None if a is None else torch.from_numpy(a)  # noqa: E731
         with _fitting.seeded(device, seed):
             model = cls(model_cfg)

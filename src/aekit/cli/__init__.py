@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # as given: aekit train --nproc N passes it on
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     try:
         args.func(args)
