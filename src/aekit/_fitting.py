@@ -16,7 +16,6 @@ from .data.sources import ArraySource, Source, open_source
 from .data.streaming import StreamBatches, StreamValidation
 from .data.validation import check_array, check_random_state_int, feature_names_of
 from .exceptions import DataError
-from .models import model_class
 from .models.penalties import make_penalties
 from .training import ProgressBar, TrainConfig, Trainer, distributed
 from .training.callbacks import KLWarmup
@@ -46,13 +45,18 @@ def make_trainer(est, output_activation: str, ctx: distributed.Context, seed: in
     cfg = TrainConfig(epochs=est.epochs if epochs is None else epochs, batch_size=est.batch_size,
                       learning_rate=est.learning_rate, optimizer=est.optimizer, weight_decay=est.weight_decay,
                       early_stopping=est.early_stopping, device=ctx.device, seed=seed, rank=ctx.rank,
-                      world_size=ctx.world_size)
-    callbacks = [ProgressBar()] if est.verbose and ctx.is_main else []
+                      world_size=ctx.world_size, fused_step=not callable(est.loss))
+    callbacks = ([ProgressBar()] if est.verbose and ctx.is_main else []) + est._user_callbacks()
     if est.beta_warmup:
         callbacks.append(KLWarmup(est.beta_warmup))
     clip = (0.0, 1.0) if output_activation == "sigmoid" else None
     return Trainer(cfg, callbacks=callbacks, corruption=make_corruption(est.noise, est.noise_factor, clip),
                    penalties=make_penalties(est.activity_l1, est.sparsity_weight, est.sparsity_target))
+
+
+def _loss_name(est) -> str:
+    """A callable loss replaces the reconstruction term; the output layer is then chosen as for 'auto'."""
+    return "auto" if callable(est.loss) else est.loss
 
 
 def run_identity(est) -> dict:
@@ -129,12 +133,11 @@ def fit_stream(est, X, cls, ctx, checkpoint_dir, every, steps, keep, shuffle_buf
     extra = restored_extra(checkpoints)
     seed = extra["seed"] if extra else check_random_state_int(est.random_state)
     source, train_src, val, scaler, output_activation, loss, scaled_range = stream_setup(est, source, seed, extra, cls)
-    model_cfg = est._model_config(cls, source.sample_shape, output_activation, loss)
     trainer = make_trainer(est, output_activation, ctx, seed)  # validates batch_size against the processes
     batches, validation = stream_batches(est, train_src, val, scaler, seed, ctx, shuffle_buffer)
     extra = {**scaler_extra(seed, scaler), "scaled_range": list(scaled_range)}
     with seeded(device, seed):
-        model = cls(model_cfg)
+        model = est._build_model(cls, source.sample_shape, output_activation, loss)
         history = train(trainer, model, checkpoints, extra, batches, None, validation)
     names = None if source.feature_names is None else np.asarray(source.feature_names, dtype=object)
     est._set_fitted(model, scaler, history, tuple(source.sample_shape), names, device)
@@ -145,16 +148,16 @@ def partial_fit(est, X):
     """``AutoEncoder.partial_fit``: the first call builds scaler and model, each call trains one epoch."""
     state = getattr(est, "_partial_state", None)
     if state is None or not hasattr(est, "model_"):
-        cls = model_class(est.kind)
+        cls = est._model_class()
         X_arr = check_array(X, sample_ranks=cls.sample_ranks, estimator=type(est).__name__)
         device = resolve_device(est.device)
         if est.distributed:
             raise ValueError("partial_fit trains in one process; distributed=True is for fit under torchrun")
         seed = check_random_state_int(est.random_state)
         scaler = Scaler.fit(resolve_scaling(est.scaling, X_arr), X_arr)
-        output_activation, loss = resolve_output(est.output_activation, est.loss, scaler.transform(X_arr))
+        output_activation, loss = resolve_output(est.output_activation, _loss_name(est), scaler.transform(X_arr))
         with seeded(device, seed):
-            model = cls(est._model_config(cls, X_arr.shape[1:], output_activation, loss))
+            model = est._build_model(cls, X_arr.shape[1:], output_activation, loss)
         est._set_fitted(model, scaler, {}, tuple(X_arr.shape[1:]), feature_names_of(X), device)
         est._partial_seed, est._partial_output = seed, output_activation
     x = est._prepare(X)
@@ -194,10 +197,10 @@ def stream_setup(est, X, seed: int, extra: dict, cls):
     else:
         stats = stream_statistics(source)
         extremes = np.stack([stats.min, stats.max]).astype(np.float32)  # (2, n_features)
-        scaler = Scaler.from_stats(resolve_scaling(est.scaling, extremes), stats)
+        scaler = Scaler.from_stats(resolve_scaling(est.scaling, stats), stats)
         scaled = scaler.transform(extremes)
         lo, hi = float(scaled.min()), float(scaled.max())
-    output_activation, loss = resolve_output(est.output_activation, est.loss, np.array([lo, hi], np.float32))
+    output_activation, loss = resolve_output(est.output_activation, _loss_name(est), np.array([lo, hi], np.float32))
     if est.validation_data is not None:
         val = est.validation_data
         train, val_source = source, open_source(val) if isinstance(val, (Source, str)) else ArraySource(
@@ -217,7 +220,7 @@ def stream_batches(est, train: Source, val: Optional[Source], scaler: Scaler, se
         raise DataError(f"the training data hold {units} unit(s) (row groups or blocks) for {ctx.world_size} "
                         "processes, and each process needs at least one; write more row groups (or files), "
                         "or start fewer processes")
-    batches = StreamBatches(train, int(est.batch_size) // ctx.world_size, seed=seed, transform=scaler.transform,
+    batches = StreamBatches(train, int(est.batch_size) // ctx.world_size, seed=seed, transform=scaler.transform_inplace,
                             device=ctx.device, buffer_rows=shuffle_buffer, rank=ctx.rank, world_size=ctx.world_size)
-    validation = None if val is None else StreamValidation(val, 1024, transform=scaler.transform, device=ctx.device)
+    validation = None if val is None else StreamValidation(val, 1024, transform=scaler.transform_inplace, device=ctx.device)
     return batches, validation

@@ -1,16 +1,22 @@
 """How an ``AutoEncoder`` becomes a model file and comes back (the file format is in ``persistence``)."""
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from . import persistence
 from .data.scaling import Scaler
 from .models import model_class
+from .models.custom import CustomAutoencoder, check_rebuildable, rebuild_module
 
 #: estimator parameters that only exist while fitting and never go into a model file
 _DATA_PARAMS = ("validation_data",)
 #: parameters that JSON turns into lists and the estimator takes as tuples
 _TUPLE_PARAMS = ("hidden", "decoder_hidden", "filters")
+#: parameters that may hold Python objects, and what a model file stores instead (the objects only shape
+#: training; a custom encoder / decoder is in the model's config by import path)
+_OBJECT_PARAMS = {"loss": "auto", "optimizer": "adam", "callbacks": None, "encoder": None, "decoder": None}
 
 
 class ModelFileMixin:
@@ -30,6 +36,11 @@ class ModelFileMixin:
 
     def _bundle_config(self) -> dict:
         params = {k: v for k, v in self.get_params(deep=False).items() if k not in _DATA_PARAMS}
+        params.update({k: default for k, default in _OBJECT_PARAMS.items()
+                       if k in params and (params[k] is None or not isinstance(params[k], str))})
+        if isinstance(self.model_, CustomAutoencoder):
+            check_rebuildable(self.model_.config.encoder_class, "encoder")
+            check_rebuildable(self.model_.config.decoder_class, "decoder")
         if not (params["random_state"] is None or isinstance(params["random_state"], int)):
             params["random_state"] = None
         return {
@@ -51,7 +62,8 @@ class ModelFileMixin:
 
     def _restore(self, tensors: dict, config: dict) -> None:
         mcls = model_class(config["model"]["kind"])
-        model = mcls(mcls.Config(**config["model"]["config"]))
+        model = _rebuild_custom(config["model"]["config"]) if mcls is CustomAutoencoder else mcls(
+            mcls.Config(**config["model"]["config"]))
         prefix = "model."
         model.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
         model.eval()
@@ -63,3 +75,13 @@ class ModelFileMixin:
             self.feature_names_in_ = np.asarray(config["feature_names"], dtype=object)
         self.history_ = config.get("history", {})
         self.device_ = "cpu"
+        if isinstance(model, CustomAutoencoder):  # refitting the loaded estimator starts from these modules
+            self.encoder, self.decoder = copy.deepcopy(model.encoder), copy.deepcopy(model.decoder)
+
+
+def _rebuild_custom(model_config: dict) -> CustomAutoencoder:
+    """The user's modules, imported by path only when the ``load`` in progress trusts them."""
+    config = CustomAutoencoder.Config(**model_config)
+    for role in ("encoder", "decoder"):
+        persistence.check_trusted(getattr(config, f"{role}_class")["class"], role)
+    return CustomAutoencoder(config, rebuild_module(config.encoder_class), rebuild_module(config.decoder_class))

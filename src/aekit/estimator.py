@@ -9,6 +9,7 @@ import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from . import _fitting, persistence
+from ._sklearn import SklearnMixin
 from .data.scaling import Scaler, resolve_scaling
 from .data.sources import ArraySource, is_streamable, open_source
 from ._generative import GenerativeMixin
@@ -17,11 +18,13 @@ from .data.prepare import resolve_output, split_validation
 from .data.validation import check_array, check_n_features, check_random_state_int, feature_names_of
 from .exceptions import DataError, NotFittedError
 from .models import model_class
+from .models.custom import CustomAutoencoder, custom_model
+from .training.callbacks import Callback
 
 logger = logging.getLogger(__name__)
 
 @persistence.loadable
-class AutoEncoder(ModelFileMixin, GenerativeMixin, TransformerMixin, BaseEstimator):
+class AutoEncoder(SklearnMixin, ModelFileMixin, GenerativeMixin, TransformerMixin, BaseEstimator):
     """An autoencoder of any registered kind, trained by aekit's one loop.
 
     Parameters
@@ -40,8 +43,10 @@ class AutoEncoder(ModelFileMixin, GenerativeMixin, TransformerMixin, BaseEstimat
         Activations of the hidden layers and of the code.
     output_activation : {'auto', 'sigmoid', 'linear'}, default='auto'
         'auto' is sigmoid when the (scaled) training data lie in [0, 1], else linear.
-    loss : {'auto', 'bce', 'mse'}, default='auto'
+    loss : {'auto', 'bce', 'mse'} or callable, default='auto'
         Reconstruction loss, a mean per element as Keras reports it. 'auto' is bce for a sigmoid output.
+        A callable ``loss(reconstruction, target) -> scalar tensor`` (e.g. ``torch.nn.L1Loss()``) replaces
+        it for non-variational kinds; it gets the output after ``output_activation``.
     batch_norm, dropout : bool, float
         Optional batch normalisation and dropout after each hidden layer.
     filters : tuple of int or None
@@ -71,7 +76,8 @@ class AutoEncoder(ModelFileMixin, GenerativeMixin, TransformerMixin, BaseEstimat
         standard deviation (clipped to [0, 1] for sigmoid outputs), or the fraction of elements set to 0
         (masking) or to 0/1 (salt and pepper).
     epochs, batch_size, learning_rate, optimizer, weight_decay
-        Training settings; optimizer is 'adam', 'adamw', 'sgd' or 'rmsprop'.
+        Training settings; optimizer is 'adam', 'adamw', 'sgd' or 'rmsprop', or a factory
+        ``optimizer(params) -> torch.optim.Optimizer`` (then learning_rate and weight_decay are unused).
     validation_split : float, default=0.0
         Fraction of the training data held out (randomly) for ``val_loss``.
     validation_data : array or (X_val, Y_val), optional
@@ -80,10 +86,20 @@ class AutoEncoder(ModelFileMixin, GenerativeMixin, TransformerMixin, BaseEstimat
         Patience in epochs on val_loss (or loss); the best weights are restored.
     scaling : {'auto', 'minmax', 'standard', None}, default='auto'
         Per-feature scaling fitted on the training data and saved with the model. 'auto' leaves data in
-        [0, 1] alone and min-max scales anything else.
+        [0, 1] alone, and data already standardised (each feature mean 0, std 1, as after a StandardScaler
+        in a Pipeline), and min-max scales anything else.
     random_state : int or None
         Seeds weights, shuffling, splits and noise (without touching torch's global generator).
     device : {'auto', 'cpu', 'cuda'}, default='auto'
+    verbose : int, default=0
+        1 shows a progress bar per epoch with loss and val_loss.
+    encoder, decoder : torch.nn.Module or None, default=None
+        Your own modules (both or neither): ``encoder(x) -> (batch, latent_dim)``, ``decoder(z) -> logits``
+        shaped like ``x``. They replace ``kind`` and its architecture parameters; copies are trained, yours
+        stay as they are. See docs/integration.md for saving and loading them.
+    callbacks : list of aekit.training.Callback or None, default=None
+        Called by the training loop (``on_train_begin``, ``on_epoch_begin``, ``on_batch_end``,
+        ``on_epoch_end``, ``on_train_end``); aekit.training.tracking has TensorBoard and MLflow ones.
     distributed : bool, default=False
         Train as one of the processes that ``torchrun`` (or ``aekit train --nproc N``) started: each joins
         the process group (gloo on CPU; nccl on CUDA, device = its local rank), reads its shard of the data
@@ -91,8 +107,6 @@ class AutoEncoder(ModelFileMixin, GenerativeMixin, TransformerMixin, BaseEstimat
         ``batch_size`` stays the global batch. Every process ends with the same fitted model; save it from
         rank 0 (``aekit.training.distributed.is_main_process()``). Outside torchrun it trains alone.
         docs/scale.md, "Many processes and machines".
-    verbose : int, default=0
-        1 shows a progress bar per epoch with loss and val_loss.
 
     Attributes
     ----------
@@ -122,7 +136,8 @@ class AutoEncoder(ModelFileMixin, GenerativeMixin, TransformerMixin, BaseEstimat
                  beta=1.0, beta_warmup=0, activity_l1=0.0, sparsity_target=0.05, sparsity_weight=0.0, noise=None,
                  noise_factor=0.5, epochs=50, batch_size=256, learning_rate=1e-3, optimizer="adam",
                  weight_decay=0.0, validation_split=0.0, validation_data=None, early_stopping=None,
-                 scaling="auto", random_state=None, device="auto", distributed=False, verbose=0):
+                 scaling="auto", random_state=None, device="auto", verbose=0, encoder=None, decoder=None,
+                 callbacks=None, distributed=False):
         self.kind = kind
         self.latent_dim = latent_dim
         self.hidden = hidden
@@ -156,8 +171,11 @@ class AutoEncoder(ModelFileMixin, GenerativeMixin, TransformerMixin, BaseEstimat
         self.scaling = scaling
         self.random_state = random_state
         self.device = device
-        self.distributed = distributed
         self.verbose = verbose
+        self.encoder = encoder
+        self.decoder = decoder
+        self.callbacks = callbacks
+        self.distributed = distributed
 
     # -- fitting ---------------------------------------------------------------------------------
     def fit(self, X, y=None, *, checkpoint_dir=None, checkpoint_every=1, checkpoint_steps=0, keep_checkpoints=2,
@@ -186,7 +204,7 @@ class AutoEncoder(ModelFileMixin, GenerativeMixin, TransformerMixin, BaseEstimat
         -------
         self
         """
-        cls = model_class(self.kind)
+        cls = self._model_class()
         ctx = _fitting.processes(self)
         device = ctx.device
         if is_streamable(X):
@@ -216,13 +234,12 @@ class AutoEncoder(ModelFileMixin, GenerativeMixin, TransformerMixin, BaseEstimat
         Ts = scaler.transform(target) if target is not None else None
         X_tr, T_tr, X_val, T_val = split_validation(Xs, Ts, self.validation_data, self.validation_split, scaler,
                                                     cls.sample_ranks, seed)
-        output_activation, loss = resolve_output(self.output_activation, self.loss,
+        output_activation, loss = resolve_output(self.output_activation, _fitting._loss_name(self),
                                                  T_tr if T_tr is not None else X_tr)
-        model_cfg = self._model_config(cls, X_arr.shape[1:], output_activation, loss)
         trainer = _fitting.make_trainer(self, output_activation, ctx, seed)
         tensor = lambda a: None if a is None else torch.from_numpy(a)  # noqa: E731
         with _fitting.seeded(device, seed):
-            model = cls(model_cfg)
+            model = self._build_model(cls, X_arr.shape[1:], output_activation, loss)
             history = _fitting.train(trainer, model, checkpoints, {"seed": seed}, tensor(X_tr), tensor(T_tr),
                                      tensor(X_val), tensor(T_val))
         # Only a finished fit replaces the learned state.
@@ -254,6 +271,31 @@ class AutoEncoder(ModelFileMixin, GenerativeMixin, TransformerMixin, BaseEstimat
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
         self.device_ = device
+
+    def _model_class(self) -> type:
+        """The registered model class: the user's modules' ('custom') when given, else ``kind``'s."""
+        cls = CustomAutoencoder if self.encoder is not None or self.decoder is not None else model_class(self.kind)
+        if callable(self.loss) and getattr(cls, "variational", False):
+            raise ValueError(f"loss=callable replaces the reconstruction loss of non-variational kinds; kind="
+                             f"{self.kind!r} has its own ELBO: use loss='bce' or 'mse' with it")
+        return cls
+
+    def _build_model(self, cls, input_shape, output_activation, loss):
+        if cls is CustomAutoencoder:
+            model = custom_model(self.encoder, self.decoder, tuple(input_shape), output_activation, loss)
+        else:
+            model = cls(self._model_config(cls, input_shape, output_activation, loss))
+        if callable(self.loss):
+            model.set_criterion(self.loss)
+        return model
+
+    def _user_callbacks(self) -> list:
+        callbacks = list(self.callbacks or [])
+        for cb in callbacks:
+            if not isinstance(cb, Callback):
+                raise TypeError(f"callbacks must be aekit.training.Callback instances, got {type(cb).__name__}; "
+                                "subclass Callback and override the hooks you need")
+        return callbacks
 
     def _model_config(self, cls, input_shape, output_activation, loss):
         """The model's dataclass config: each of its fields taken from the estimator parameter of that name."""

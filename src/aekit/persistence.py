@@ -7,6 +7,8 @@ its destination and renamed into place, so a crash never leaves a half-written m
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +22,8 @@ HEADER_KEY = "aekit"
 
 #: classes that ``load`` can rebuild, by the name stored in the file; each has ``_from_bundle``
 _LOADABLE: dict = {}
+#: what the ``load`` in progress may import: True (anything), or import paths / module names
+_TRUSTED: ContextVar = ContextVar("aekit_trusted_classes", default=())
 
 
 def loadable(cls):
@@ -99,8 +103,41 @@ def _open(path, weights: bool) -> tuple[dict, dict]:
     return tensors, config
 
 
-def load(path):
+def check_trusted(class_path: str, role: str) -> None:
+    """ModelFileError unless the ``load`` in progress was allowed to import ``class_path`` ('pkg.mod:Name')."""
+    trusted = _TRUSTED.get()
+    module = class_path.partition(":")[0]
+    if trusted is True or any(class_path == t or module == t or module.startswith(t + ".") for t in trusted):
+        return
+    raise ModelFileError(
+        f"this model's {role} is the user class {class_path!r}; loading it imports and runs that code, so "
+        f"aekit does so only when told: aekit.load(path, trust_classes=[{module!r}]) (or trust_classes=True)"
+    )
+
+
+@contextmanager
+def _trusting(trust_classes):
+    if trust_classes is True:
+        value = True
+    elif not trust_classes:
+        value = ()
+    elif isinstance(trust_classes, str):
+        value = (trust_classes,)
+    else:
+        value = tuple(str(t) for t in trust_classes)
+    token = _TRUSTED.set(value)
+    try:
+        yield
+    finally:
+        _TRUSTED.reset(token)
+
+
+def load(path, trust_classes=False):
     """Load any model saved by aekit (an AutoEncoder, an AnomalyDetector...).
+
+    ``trust_classes``: a model with your own encoder and decoder stores their classes by import path;
+    they are imported (which runs their module's code) only when ``trust_classes`` is True or lists their
+    import paths (``'pkg.mod:Encoder'``) or modules (``'pkg.mod'``, ``'pkg'``). Other models ignore it.
 
     Examples
     --------
@@ -117,8 +154,9 @@ def load(path):
     if name not in _LOADABLE:
         raise ModelFileError(f"{str(path)!r} holds a {name!r}, which this aekit cannot load")
     try:
-        return _LOADABLE[name]._from_bundle(tensors, config)
+        with _trusting(trust_classes):
+            return _LOADABLE[name]._from_bundle(tensors, config)
     except ModelFileError:
         raise
-    except (KeyError, TypeError, ValueError, RuntimeError) as e:
+    except (KeyError, TypeError, ValueError, RuntimeError, ImportError) as e:
         raise ModelFileError(f"{str(path)!r} could not be rebuilt as a {name}: {e}") from e

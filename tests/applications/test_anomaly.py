@@ -43,7 +43,7 @@ def test_outlier_conventions(detector):
     assert detector.predict(X).tolist() == [1, -1]
     s = detector.score_samples(X)
     assert s[0] > s[1]  # higher = more normal
-    np.testing.assert_allclose(detector.decision_function(X), s - detector.threshold_, rtol=1e-6)
+    np.testing.assert_allclose(detector.decision_function(X), s - detector.offset_, rtol=1e-6)
     assert set(np.unique(detector.predict(normal_data(200, 3)))) <= {-1, 1}
 
 
@@ -51,7 +51,7 @@ def test_contamination_flags_that_fraction_of_the_training_data():
     X = normal_data(1000, 0)
     det = AnomalyDetector(small_ae(), contamination=0.2, random_state=0)
     assert np.mean(det.fit_predict(X) == -1) == pytest.approx(0.2, abs=0.002)
-    assert det.offset_ == det.threshold_
+    assert det.offset_ == -det.threshold_
 
 
 def test_explain_shares_and_top_features(detector):

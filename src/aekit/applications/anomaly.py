@@ -5,6 +5,9 @@ Conventions (scikit-learn's ``OutlierMixin``): ``predict`` gives -1 for outliers
 ``decision_function < 0`` is exactly ``predict == -1``. PyOD uses the opposite: its ``labels_`` are
 1 for outliers and 0 for inliers, and its ``decision_function`` is higher for more abnormal samples.
 So ``pyod_label = (predict(X) == -1).astype(int)`` and ``pyod_score = -score_samples(X)``.
+For PyOD users the detector also has PyOD's names, in PyOD's sign: ``decision_scores_`` (anomaly scores
+of the training data, higher = more abnormal), ``threshold_`` on that scale (``= -offset_``), ``labels_``
+(1 outlier, 0 inlier) and ``predict_proba`` (columns: inlier, outlier).
 """
 from __future__ import annotations
 
@@ -56,7 +59,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     autoencoder : AutoEncoder or None, default=None
         An unfitted template, cloned and trained in ``fit``. None uses :func:`default_autoencoder`.
     contamination : float in (0, 0.5], default=0.1
-        Expected fraction of outliers in the training data: ``threshold_`` flags this fraction of ``X``
+        Expected fraction of outliers in the training data: ``offset_`` flags this fraction of ``X``
         in ``fit`` (as scikit-learn and PyOD do).
     alpha : float in (0, 1) or None, default=None
         Target false-alarm rate. When set, it replaces ``contamination``: a sample is flagged when its
@@ -74,8 +77,11 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     Attributes
     ----------
     autoencoder_ : AutoEncoder, fitted
-    threshold_ : float, on the ``score_samples`` scale: samples scoring below it are outliers
-    offset_ : float, the same as ``threshold_`` (scikit-learn's name: ``decision_function = score_samples - offset_``)
+    offset_ : float, on the ``score_samples`` scale (scikit-learn's: ``decision_function = score_samples - offset_``);
+        samples scoring below it are outliers
+    threshold_ : float, PyOD's: ``-offset_``, on the anomaly-score scale; samples scoring above it are outliers
+    decision_scores_ : ndarray, PyOD's: anomaly scores (``-score_samples``) of the training data
+    labels_ : ndarray of int, PyOD's: 1 for the training samples above ``threshold_``, else 0
     calibration_scores_ : ndarray, sorted anomaly scores (``-score_samples``) of the calibration split
     n_features_in_, feature_names_in_ : as in scikit-learn
 
@@ -128,8 +134,40 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             self.feature_names_in_ = names
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
-        self.threshold_ = self.offset_ = self._threshold(all_scores)
+        self.decision_scores_ = all_scores
+        self.offset_ = self._threshold(all_scores)
         return self
+
+    # -- PyOD's names, in PyOD's sign (higher = more abnormal) -------------------------------------
+    @property
+    def threshold_(self) -> float:
+        """PyOD's threshold: ``-offset_``, on the anomaly-score scale (``-score_samples``)."""
+        return -self.offset_
+
+    @property
+    def labels_(self) -> np.ndarray:
+        """PyOD's labels of the training data: 1 for outliers, 0 for inliers."""
+        return (self.decision_scores_ > self.threshold_).astype(int)
+
+    def predict_proba(self, X, method: str = "linear") -> np.ndarray:
+        """PyOD's outlier probability, ``(n_samples, 2)``: columns inlier, outlier (rows sum to 1).
+
+        'linear' min-max scales the anomaly score by the training scores' range (clipped to [0, 1]);
+        'unify' is ``erf`` of the score standardised by the training scores (Kriegel et al., 2011), as PyOD.
+        Not calibrated: for a false-alarm rate, use :meth:`pvalues`.
+        """
+        scores, train = self._anomaly_scores(X), self.decision_scores_
+        if method == "linear":
+            span = train.max() - train.min()
+            p = (scores - train.min()) / (span if span > 0 else 1.0)
+        elif method == "unify":
+            from scipy.special import erf
+
+            p = erf((scores - train.mean()) / ((train.std() or 1.0) * np.sqrt(2)))
+        else:
+            raise ValueError(f"method must be 'linear' or 'unify' (PyOD's), got {method!r}")
+        p = np.clip(p, 0.0, 1.0)
+        return np.column_stack([1.0 - p, p])
 
     def _check_params(self) -> None:
         if self.alpha is None:
@@ -197,8 +235,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         return -self._anomaly_scores(X)
 
     def decision_function(self, X) -> np.ndarray:
-        """``score_samples(X) - threshold_``: negative for outliers, positive for inliers."""
-        return self.score_samples(X) - self.threshold_
+        """``score_samples(X) - offset_``: negative for outliers, positive for inliers."""
+        return self.score_samples(X) - self.offset_
 
     def predict(self, X) -> np.ndarray:
         """-1 for outliers, 1 for inliers (scikit-learn's convention; PyOD's is 1 / 0)."""
@@ -258,6 +296,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         tensors = {f"autoencoder.{k}": v for k, v in ae._bundle_tensors().items()}
         tensors.update({f"error_model.{k}": v for k, v in self.error_model_.state().items()})
         tensors["calibration_scores"] = self.calibration_scores_
+        tensors["decision_scores"] = self.decision_scores_
         params = {k: v for k, v in self.get_params(deep=False).items() if k != "autoencoder"}
         if not (params["random_state"] is None or isinstance(params["random_state"], int)):
             params["random_state"] = None
@@ -266,7 +305,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             "params": params,
             "default_autoencoder": self.autoencoder is None,
             "autoencoder": ae._bundle_config(),
-            "threshold": self.threshold_,
+            "threshold": self.offset_,
             "n_calibration": self.n_calibration_,
             "input_shape": list(self.input_shape_),
             "feature_names": None if not hasattr(self, "feature_names_in_") else list(self.feature_names_in_),
@@ -285,7 +324,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         det.error_model_ = ErrorModel.from_state(config["params"]["anomaly_score"], part("error_model."))
         det.calibration_scores_ = np.asarray(tensors["calibration_scores"], dtype=np.float64)
         det.n_calibration_ = int(config["n_calibration"])
-        det.threshold_ = det.offset_ = float(config["threshold"])
+        det.offset_ = float(config["threshold"])
+        det.decision_scores_ = np.asarray(tensors.get("decision_scores", []), dtype=np.float64)
         det.input_shape_ = tuple(config["input_shape"])
         det.n_features_in_ = int(np.prod(det.input_shape_))
         if config.get("feature_names"):

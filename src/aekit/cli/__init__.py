@@ -9,10 +9,10 @@ import logging
 import sys
 
 from ..exceptions import AekitError
-from . import compress, denoise, detect, encode, info, reconstruct, report, train
+from . import compress, denoise, detect, encode, export, info, reconstruct, report, train
 
 #: subcommand modules, in the order ``aekit --help`` lists them
-COMMANDS = (train, encode, reconstruct, info, report, detect, denoise, compress)
+COMMANDS = (train, encode, reconstruct, info, report, detect, denoise, compress, export)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,7 +36,7 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     try:
         args.func(args)
-    except (AekitError, ValueError, TypeError, OSError) as e:
+    except (AekitError, ValueError, TypeError, OSError, ImportError) as e:  # ImportError: a missing extra
         message = str(e).splitlines()[0] if str(e) else type(e).__name__
         print(f"aekit {args.command}: error: {message}", file=sys.stderr)
         return 2

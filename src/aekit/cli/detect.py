@@ -112,7 +112,7 @@ def run_detect(args) -> None:
 def detect_rows(det, X, offset: int, top: int) -> list:
     """One CSV row per sample of ``X``: index, anomaly score, p-value, label, top features if flagged."""
     scores = det.score_samples(X)
-    labels = np.where(scores < det.threshold_, -1, 1)
+    labels = np.where(scores < det.offset_, -1, 1)
     pvalues = det.pvalues(X) if det.n_calibration_ else np.full(len(X), np.nan)
     flagged = np.flatnonzero(labels == -1)
     tops = dict(zip(flagged, det.top_features(X[flagged], k=top))) if len(flagged) and top else {}

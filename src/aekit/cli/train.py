@@ -73,6 +73,11 @@ def register(sub) -> None:
     p.add_argument("--force", action="store_true", help="replace a model already in --out")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
     p.add_argument("--no-report", action="store_true", help="do not write report.html (aekit report DIR writes it later)")
+    p.add_argument("--tensorboard", type=Path, default=None, metavar="DIR",
+                   help="write TensorBoard event files (per-epoch losses, parameters) into DIR (needs aekit[tracking])")
+    p.add_argument("--mlflow", nargs="?", const="", default=None, metavar="URI",
+                   help="log an MLflow run (parameters, per-epoch losses; the model and report as artifacts) to "
+                        "URI, or to MLflow's default store without one (needs aekit[tracking])")
     add_data_dir_option(p)
     group = p.add_argument_group("model and training (aekit.AutoEncoder parameters)")
     for flags, dest, kind, help_text in FLAGS:
@@ -138,7 +143,8 @@ def run_memory(args, checkpoint_every):
     if dataset.X_test is not None and "validation_split" not in params:
         params["validation_data"] = dataset.X_test
     params.setdefault("verbose", 0 if args.quiet else 1)
-    est = AutoEncoder(**params)
+    trackers = _trackers(args, params)
+    est = AutoEncoder(**params, callbacks=trackers or None)
     X = dataset.X
     if dataset.image_shape is not None and len(_sample_ranks(est)) and 1 not in _sample_ranks(est):
         X = dataset.images()
@@ -153,8 +159,16 @@ def run_memory(args, checkpoint_every):
     written = [model_path, write_history(est.history_, out / "history.csv")]
     written += write_pictures(est, dataset, out)
     written += report.after_train(est, dataset, out, args.data, args.data_dir, report=not args.no_report, quiet=args.quiet)
+    _log_artifacts(trackers, written)
     _summary(args, est, tuple(X.shape), written)
     return est
+
+
+def _log_artifacts(trackers, written) -> None:
+    for tracker in trackers:
+        if hasattr(tracker, "log_artifact"):
+            for path in written:
+                tracker.log_artifact(path)
 
 
 def _summary(args, est, shape, written) -> None:
@@ -247,7 +261,8 @@ def run_stream(args, checkpoint_every):
         raise ModelFileError(f"{str(model_path)!r} already exists; pass --force to replace it, or choose another --out")
     params = estimator_params(args)
     params.setdefault("verbose", 0 if args.quiet else 1)
-    est = AutoEncoder(**params)
+    trackers = _trackers(args, params)
+    est = AutoEncoder(**params, callbacks=trackers or None)
     out.mkdir(parents=True, exist_ok=True)
     remove_leftovers(out)
     est.fit(str(args.data), **checkpoint_kwargs(args, checkpoint_every))
@@ -262,8 +277,22 @@ def run_stream(args, checkpoint_every):
 
     plots.save_figure(plots.plot_history(est.history_), out / "loss.png")
     written.append(out / "loss.png")
+    _log_artifacts(trackers, written)
     _summary(args, est, "(streamed)", written)
     return est
+
+
+def _trackers(args, params: dict) -> list:
+    """TensorBoard / MLflow callbacks asked for on the command line, given the estimator parameters set."""
+    from ..training.tracking import MLflowCallback, TensorBoardCallback
+
+    logged = {"data": args.data, **{k: v for k, v in params.items() if k != "validation_data"}}
+    trackers = []
+    if args.tensorboard is not None:
+        trackers.append(TensorBoardCallback(args.tensorboard, params=logged))
+    if args.mlflow is not None:
+        trackers.append(MLflowCallback(args.mlflow or None, run_name=f"{args.data} -> {args.out}", params=logged))
+    return trackers
 
 
 def _sample_ranks(est) -> tuple:

@@ -57,6 +57,14 @@ class Scaler:
             return X
         return ((X - self.offset) * self.factor).astype(np.float32, copy=False)
 
+    def transform_inplace(self, X: np.ndarray) -> np.ndarray:
+        """``transform`` written into ``X`` itself (a float32 chunk the caller owns): the same numbers, no
+        temporaries; streams scale each chunk they read this way."""
+        if self.kind is not None:
+            np.subtract(X, self.offset, out=X)
+            np.multiply(X, self.factor, out=X)
+        return X
+
     def inverse_transform(self, X: np.ndarray) -> np.ndarray:
         if self.kind is None:
             return X
@@ -78,12 +86,14 @@ class Scaler:
 
 
 def resolve_scaling(scaling, X: np.ndarray) -> Optional[str]:
-    """'auto': no scaling when the data (or their per-feature min and max) already lie in [0, 1] (images),
-    else 'minmax'."""
+    """'auto': no scaling when the data already lie in [0, 1] (images) or are already standardised (a
+    ``StandardScaler`` before the autoencoder in a Pipeline), else 'minmax'. ``X`` is the data, or their
+    :class:`RunningStats` (a stream)."""
     if scaling not in SCALINGS:
         raise ValueError(f"scaling must be one of 'auto', 'minmax', 'standard' or None, got {scaling!r}")
     if scaling == "auto":
-        return None if (X.min() >= 0.0 and X.max() <= 1.0) else "minmax"
+        lo, hi = (X.min.min(), X.max.max()) if isinstance(X, RunningStats) else (X.min(), X.max())
+        return None if (lo >= 0.0 and hi <= 1.0) or is_standardised(X) else "minmax"
     return scaling
 
 
@@ -118,3 +128,20 @@ class RunningStats:
     def var(self) -> np.ndarray:
         """The population variance (``numpy.std``'s default ``ddof=0``)."""
         return self._m2 / self.n
+
+
+def is_standardised(X: np.ndarray, tol: float = 1e-3) -> bool:
+    """Whether every feature has mean 0 and standard deviation 1 (or 0: a constant feature), to ``tol``:
+    what ``StandardScaler`` leaves. Min-max scaling such data again would squeeze it into [0, 1] and
+    switch the output to a sigmoid with BCE, a loss for probabilities, not for z-scores."""
+    if isinstance(X, RunningStats):
+        if X.n < 2:
+            return False
+        mean, std = X.mean, np.sqrt(X.var)
+    else:
+        flat = X.reshape(len(X), -1)
+        if len(flat) < 2:
+            return False
+        mean = flat.mean(axis=0, dtype=np.float64)
+        std = flat.std(axis=0, dtype=np.float64)
+    return bool(np.all(np.abs(mean) <= tol) and np.all((np.abs(std - 1.0) <= tol) | (std <= tol)))

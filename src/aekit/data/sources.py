@@ -46,7 +46,8 @@ class Source:
         raise NotImplementedError
 
     def read(self, unit) -> Iterator[np.ndarray]:
-        """The unit's rows as float32 chunks of shape ``(rows, *sample_shape)``."""
+        """The unit's rows as float32 chunks of shape ``(rows, *sample_shape)``, which the caller owns (never a
+        view of the user's data: streams scale them in place)."""
         raise NotImplementedError
 
     def fingerprint(self) -> Optional[dict]:
@@ -134,7 +135,7 @@ class ArraySource(Source):
 
     def read(self, unit):
         lo = unit * self.rows_per_unit
-        yield np.asarray(self.X[lo:lo + self.rows_per_unit], dtype=np.float32)
+        yield np.array(self.X[lo:lo + self.rows_per_unit], dtype=np.float32)  # a copy: the caller's to modify
 
     def fingerprint(self) -> dict:
         k = min(len(self.X), 1024)
@@ -161,7 +162,7 @@ class NpySource(ArraySource):
 
     def read(self, unit):
         for chunk in super().read(unit):
-            yield chunk * np.float32(self._scale) if self._scale else chunk
+            yield np.multiply(chunk, np.float32(self._scale), out=chunk) if self._scale else chunk
 
     def fingerprint(self) -> dict:
         size = self.path.stat().st_size
@@ -187,7 +188,7 @@ class IterableSource(Source):
     def _iterate(self):
         it = self.iterable() if callable(self.iterable) else iter(self.iterable)
         for chunk in it:
-            arr = np.asarray(chunk, dtype=np.float32)
+            arr = np.array(chunk, dtype=np.float32)  # a copy: the caller's to modify
             if arr.ndim < 2:
                 raise DataError(f"the iterable source gave an array of shape {arr.shape}; expected "
                                 "(rows, n_features) chunks")

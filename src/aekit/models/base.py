@@ -177,8 +177,19 @@ class Autoencoder(nn.Module):
     def reconstruct(self, out: dict) -> torch.Tensor:
         return activate(out["logits"], self.config)
 
+    #: a user's ``criterion(reconstruction, target) -> scalar`` replacing the reconstruction loss of
+    #: non-variational models (``AutoEncoder(loss=callable)``); a training-time setting, never saved
+    criterion = None
+
+    def set_criterion(self, criterion) -> None:
+        """Use ``criterion`` as the reconstruction loss; kept outside the module tree (not in state_dict)."""
+        object.__setattr__(self, "criterion", criterion)
+
     def loss(self, out: dict, target: torch.Tensor) -> tuple[torch.Tensor, dict]:
-        rec = reconstruction_loss(out["logits"], target, self.config)
+        if self.criterion is not None:
+            rec = self.criterion(self.reconstruct(out), target)
+        else:
+            rec = reconstruction_loss(out["logits"], target, self.config)
         return rec, {"reconstruction": rec}
 
     def fused_training_step(self, max_rows: int):

@@ -9,17 +9,23 @@ logger = logging.getLogger(__name__)
 
 
 class Callback:
-    """Hooks the trainer calls; override any of them."""
+    """Hooks the trainer calls; override any of them. Pass instances as ``AutoEncoder(callbacks=[...])``.
+
+    In order: ``on_train_begin`` once; per epoch ``on_epoch_begin``, ``on_batch_end`` after each optimizer
+    step (``batch`` counts from 0 within the epoch), ``on_epoch_end`` with that epoch's ``logs`` (loss,
+    val_loss, each loss term, code_activation, seconds); ``on_train_end`` once with the whole history.
+    ``trainer.config`` is the TrainConfig; setting ``trainer.stop_training = True`` ends training after
+    the epoch. ``model`` is the ``nn.Module`` being trained: read it, do not replace it.
+    """
 
     def on_train_begin(self, trainer, model) -> None: ...
 
     def on_epoch_begin(self, epoch: int, trainer, model) -> None: ...
 
-    def on_epoch_end(self, epoch: int, logs: dict, trainer, model) -> None: ...
-
     def on_batch_end(self, batch: int, trainer, model) -> None:
-        """After each optimizer step; ``batch`` counts from 0 within the epoch. The loss is not read here:
-        reading a device tensor would synchronise every step (``trainer.state`` holds the run's state)."""
+        """After each optimizer step, without a device sync (``trainer.state`` holds the run's state)."""
+
+    def on_epoch_end(self, epoch: int, logs: dict, trainer, model) -> None: ...
 
     def on_train_end(self, history: dict, trainer, model) -> None: ...
 

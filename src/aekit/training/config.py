@@ -12,7 +12,9 @@ class TrainConfig:
     epochs: int = 50
     batch_size: int = 256
     learning_rate: float = 1e-3
-    optimizer: str = "adam"
+    #: a name, or a factory ``optimizer(params) -> torch.optim.Optimizer`` (learning_rate and weight_decay
+    #: are then the factory's business)
+    optimizer: object = "adam"
     weight_decay: float = 0.0
     #: epochs without improvement of the monitored loss before stopping; None trains every epoch
     early_stopping: Optional[int] = None
@@ -42,8 +44,9 @@ class TrainConfig:
                              f"{self.world_size} processes; give a multiple of {self.world_size}")
         if not float(self.learning_rate) > 0:
             raise ValueError(f"learning_rate must be > 0, got {self.learning_rate!r}")
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if not callable(self.optimizer) and self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS} or a callable params -> "
+                             f"torch.optim.Optimizer, got {self.optimizer!r}")
         if self.early_stopping is not None and int(self.early_stopping) < 1:
             raise ValueError(
                 f"early_stopping is a patience in epochs (a positive integer) or None, got {self.early_stopping!r}"

@@ -146,9 +146,20 @@ def _cpu_fused_available() -> bool:
 
 
 def make_optimizer(params, config: TrainConfig):
+    if callable(config.optimizer):
+        return _from_factory(config.optimizer, list(params))
     lr, wd = float(config.learning_rate), float(config.weight_decay)
     if config.optimizer in ("adam", "adamw"):
         return Adam(params, lr=lr, weight_decay=wd, decoupled=config.optimizer == "adamw")
     if config.optimizer == "rmsprop":
         return torch.optim.RMSprop(params, lr=lr, weight_decay=wd, foreach=True)
     return torch.optim.SGD(params, lr=lr, weight_decay=wd, momentum=0.9, foreach=True)
+
+
+def _from_factory(factory, params: list):
+    """``factory(params)``, checked to be something the loop can step."""
+    optimizer = factory(params)
+    if not (callable(getattr(optimizer, "step", None)) and callable(getattr(optimizer, "zero_grad", None))):
+        raise TypeError(f"the optimizer factory must return a torch.optim.Optimizer (with step and zero_grad), "
+                        f"got {type(optimizer).__name__}; e.g. optimizer=lambda p: torch.optim.SGD(p, lr=0.1)")
+    return optimizer
