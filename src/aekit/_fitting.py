@@ -46,7 +46,10 @@ def make_trainer(est, output_activation: str, ctx: distributed.Context, seed: in
                       learning_rate=est.learning_rate, optimizer=est.optimizer, weight_decay=est.weight_decay,
                       early_stopping=est.early_stopping, device=ctx.device, seed=seed, rank=ctx.rank,
                       world_size=ctx.world_size, fused_step=not callable(est.loss))
-    callbacks = ([ProgressBar()] if est.verbose and ctx.is_main else []) + est._user_callbacks()
+    # the progress bar and the user's callbacks (trackers write files) run on rank 0 alone; the loop agrees
+    # on a stop that one of them asks for
+    user = est._user_callbacks()
+    callbacks = (([ProgressBar()] if est.verbose else []) + user) if ctx.is_main else []
     if est.beta_warmup:
         callbacks.append(KLWarmup(est.beta_warmup))
     clip = (0.0, 1.0) if output_activation == "sigmoid" else None

@@ -105,7 +105,8 @@ class AutoEncoder(SklearnMixin, ModelFileMixin, GenerativeMixin, TransformerMixi
         the process group (gloo on CPU; nccl on CUDA, device = its local rank), reads its shard of the data
         and steps on ``batch_size / world_size`` rows, the gradients averaged over the processes, so
         ``batch_size`` stays the global batch. Every process ends with the same fitted model; save it from
-        rank 0 (``aekit.training.distributed.is_main_process()``). Outside torchrun it trains alone.
+        rank 0 (``aekit.training.distributed.is_main_process()``); ``callbacks`` run on rank 0 alone (a stop
+        they ask for applies to all). Outside torchrun it trains alone.
         docs/scale.md, "Many processes and machines".
 
     Attributes

@@ -137,8 +137,9 @@ class Trainer:
                 state.history.setdefault(key, []).append(value)
             for cb in self.callbacks:
                 cb.on_epoch_end(state.epoch, logs, self, model)
-            if distributed.agree(state.observe(logs.get("val_loss", logs["loss"]), cfg.min_delta, cfg.early_stopping)):
-                self.stop_training = True
+            patience_out = state.observe(logs.get("val_loss", logs["loss"]), cfg.min_delta, cfg.early_stopping)
+            # early stopping, or a callback's stop (callbacks may run on rank 0 alone): one decision for all ranks
+            self.stop_training = distributed.agree(self.stop_training or patience_out)
             state.end_epoch()
             if checkpoints is not None and state.epoch < int(cfg.epochs) and not self.stop_training:
                 checkpoints.epoch_ended(state)
