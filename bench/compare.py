@@ -1,6 +1,7 @@
-"""Issue 6: aekit against its peers on MNIST, interleaved, plus the machine's GEMM limit, scoring and memory.
+"""Issues 6 and 15: aekit against its peers on MNIST, interleaved, plus the GEMM limit, scoring and memory.
 
-    python bench/compare.py                 # the full run (about 20 minutes on 2 cores)
+    python bench/compare.py                 # the full run: dense and the other kinds (about 40 minutes on 2 cores)
+    python bench/compare.py --models conv-io,lstm --only aekit,keras-tf,torch-dataloader --rounds 2
     python bench/compare.py --quick         # every worker on 4,000 images for 2 epochs (a smoke test)
     python bench/compare.py --only aekit,keras-jax --models tutorial --epochs 3 --rounds 2
 
@@ -46,6 +47,10 @@ IMPLEMENTATIONS = {
     "pca": ("aekit", "pca_worker.py", {}),
 }
 MODELS = ("tutorial", "deep")
+#: the other kinds (issue 15, workers/common.KINDS): implementation -> its worker script for them
+KINDS = ("conv-blog", "conv-io", "conv-vae", "lstm")
+KIND_WORKERS = {"aekit": "aekit_kinds_worker.py", "keras-tf": "keras_kinds_worker.py",
+                "keras-jax": "keras_kinds_worker.py", "torch-dataloader": "torch_kinds_worker.py"}
 
 
 def aekit_python() -> str:
@@ -131,9 +136,12 @@ def parse(argv=None) -> argparse.Namespace:
     p.add_argument("--epochs", type=int, default=5, help="epochs per worker process (the first is warm-up)")
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds A B C A B C ...")
     p.add_argument("--only", default=None, help=f"comma-separated implementations: {','.join(IMPLEMENTATIONS)}")
-    p.add_argument("--models", default=",".join(MODELS), help="comma-separated: tutorial,deep")
-    p.add_argument("--quick", action="store_true", help="4,000 training images, 2 epochs, 1 round, small scoring")
+    p.add_argument("--models", default=",".join(MODELS + KINDS), help=f"comma-separated: {','.join(MODELS + KINDS)}")
+    p.add_argument("--quick", action="store_true",
+                   help="4,000 training images (1,280 for the other kinds), 2 epochs, 1 round, small scoring")
     p.add_argument("--n-train", type=int, default=None, help="first N training images (default all 60,000)")
+    p.add_argument("--kind-n-train", type=int, default=6400,
+                   help="training images for the conv and LSTM kinds (default 6,400: 50 steps of 128)")
     p.add_argument("--data-dir", default=os.path.normpath(os.path.join(REPO, "..", "shared", "data", "mnist")))
     p.add_argument("--score-rows", type=int, default=1_000_000, help="rows for the scoring throughput test")
     p.add_argument("--skip-limits", action="store_true", help="skip GEMM bound, scoring and memory")
@@ -148,14 +156,17 @@ def parse(argv=None) -> argparse.Namespace:
     if args.quick:
         args.epochs, args.rounds, args.score_rows = 2, 1, 20_000
         args.n_train = args.n_train or 4000
+        args.kind_n_train = min(args.kind_n_train, 1280)
     if args.wait_quiet is None:
         args.wait_quiet = 0.0 if args.priority else 10.0
     args.impls = args.only.split(",") if args.only else list(IMPLEMENTATIONS)
     args.model_list = args.models.split(",")
-    unknown = [i for i in args.impls if i not in IMPLEMENTATIONS] + [m for m in args.model_list if m not in MODELS]
+    unknown = ([i for i in args.impls if i not in IMPLEMENTATIONS]
+               + [m for m in args.model_list if m not in MODELS + KINDS])
     if unknown:
         p.error(f"unknown implementation or model: {', '.join(unknown)}; "
-                f"implementations: {', '.join(IMPLEMENTATIONS)}; models: {', '.join(MODELS)}")
+                f"implementations: {', '.join(IMPLEMENTATIONS)}; models: {', '.join(MODELS + KINDS)}")
+    args.dense_models = [m for m in args.model_list if m in MODELS]
     return args
 
 
@@ -183,6 +194,7 @@ def main(argv=None) -> int:
     base = {"epochs": args.epochs, "data_dir": args.data_dir, "seed": 0}
     if args.n_train:
         base.update(n_train=args.n_train, n_val=min(10_000, max(1000, args.n_train // 4)))
+    kind_base = {**base, "n_train": args.kind_n_train, "n_val": max(256, args.kind_n_train // 6)}
     runs, started = [], time.time()
 
     def run(kind: str, env: str, script: str, job: dict, tag: str) -> dict:
@@ -198,12 +210,17 @@ def main(argv=None) -> int:
         for model in args.model_list:
             for impl in args.impls:
                 env, script, extra = IMPLEMENTATIONS[impl]
-                res = run("train", env, script, {**base, **extra, "model": model}, f"r{r + 1}-{model}-{impl}")
+                job = {**base, **extra, "model": model}
+                if model in KINDS:
+                    if impl not in KIND_WORKERS:
+                        continue
+                    script, job = KIND_WORKERS[impl], {**kind_base, **extra, "model": model}
+                res = run("train", env, script, job, f"r{r + 1}-{model}-{impl}")
                 res["impl"] = impl  # the table's name, also for a worker that failed before reporting one
-        if not args.skip_limits:
-            run("gemm", "aekit", "gemm_worker.py", {**base, "models": args.model_list}, f"r{r + 1}-gemm")
+        if not args.skip_limits and args.dense_models:
+            run("gemm", "aekit", "gemm_worker.py", {**base, "models": args.dense_models}, f"r{r + 1}-gemm")
     if not args.skip_limits:
-        for model in args.model_list:
+        for model in args.dense_models:
             run("scoring", "aekit", "scoring_worker.py",
                 {**base, "model": model, "rows": args.score_rows, "repeats": 1 if args.quick else 3},
                 f"scoring-{model}")
@@ -211,7 +228,7 @@ def main(argv=None) -> int:
             run("memory", "aekit", "memory_worker.py",
                 {**base, "model": model, "epochs": 2, "n_train": args.n_train if args.quick else None},
                 f"memory-{model}")
-    summary = report.summarize(runs, args.model_list, args.impls)
+    summary = report.summarize(runs, args.model_list, args.impls, KIND_WORKERS)
     result = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
               "command": " ".join(["python", "bench/compare.py", *(argv if argv is not None else sys.argv[1:])]),
               "settings": {k: v for k, v in vars(args).items()}, "machine": machine(),

@@ -99,14 +99,16 @@ def test_modules_that_cannot_be_rebuilt_are_refused_at_save(small_digits, tmp_pa
 
 @pytest.mark.parametrize("params, error, match", [
     (dict(encoder=Encoder()), ValueError, "give both encoder= and decoder="),
-    (dict(encoder="mlp", decoder=Decoder()), TypeError, "encoder must be a torch.nn.Module, got str"),
+    (dict(encoder="mlp", decoder=Decoder()), TypeError,
+     "The 'encoder' parameter of AutoEncoder must be a torch.nn.Module or None. Got 'mlp' instead."),
     (dict(encoder=nn.Flatten(), decoder=Decoder()), ValueError, "CustomAutoencoder could not process input"),
     (dict(encoder=nn.Unflatten(1, (8, 8)), decoder=Decoder()), ValueError,
      r"code of shape \(batch, latent_dim\), got \(2, 8, 8\)"),
     (dict(encoder=NeedsArguments(3), decoder=Decoder(), loss=nn.L1Loss(), kind="vae"), None, None),
     (dict(kind="vae", loss=nn.L1Loss()), ValueError, "kind='vae' has its own ELBO"),
     (dict(optimizer=lambda p: "sgd"), TypeError, "must return a torch.optim.Optimizer"),
-    (dict(callbacks=[print]), TypeError, "callbacks must be aekit.training.Callback instances"),
+    (dict(callbacks=[print]), TypeError,
+     r"The 'callbacks' parameter of AutoEncoder must be a list of aekit.training.Callback or None"),
 ])
 def test_bad_modules_losses_optimizers_callbacks(small_digits, params, error, match, one_thread):
     X, _ = small_digits

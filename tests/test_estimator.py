@@ -179,12 +179,12 @@ def test_not_fitted():
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"kind": "nope"}, "unknown model kind 'nope'; known kinds: .*dense"),
-        ({"activation": "swishy"}, "unknown activation 'swishy'"),
-        ({"epochs": 0}, "epochs must be a positive integer"),
-        ({"optimizer": "lbfgs"}, "optimizer must be one of"),
-        ({"scaling": "robust"}, "scaling must be one of"),
-        ({"validation_split": 1.5}, r"validation_split must be in \[0, 1\)"),
+        ({"kind": "nope"}, r"The 'kind' parameter of AutoEncoder must be a str among \{.*'dense'.*\}. Got 'nope' instead."),
+        ({"activation": "swishy"}, "The 'activation' parameter of AutoEncoder must be a str among .* Got 'swishy'"),
+        ({"epochs": 0}, r"The 'epochs' parameter of AutoEncoder must be an int in the range \[1, inf\). Got 0 instead."),
+        ({"optimizer": "lbfgs"}, "The 'optimizer' parameter of AutoEncoder must be a str among"),
+        ({"scaling": "robust"}, "The 'scaling' parameter of AutoEncoder must be a str among .* or None. Got 'robust'"),
+        ({"validation_split": 1.5}, r"The 'validation_split' parameter of AutoEncoder must be a float in the range \[0, 1\)"),
         ({"loss": "bce", "output_activation": "linear", "scaling": "standard"}, "loss='bce' needs output_activation='sigmoid'"),
     ],
 )

@@ -26,15 +26,13 @@ def build(model_name: str) -> nn.Sequential:
     return nn.Sequential(*modules)
 
 
-def main() -> None:
-    args = common.parse_args()
-    torch.manual_seed(args["seed"])
-    x_train, x_val = common.load_mnist(args)
-    train_loader = DataLoader(TensorDataset(torch.from_numpy(x_train)), batch_size=256, shuffle=True)
-    val_loader = DataLoader(TensorDataset(torch.from_numpy(x_val)), batch_size=256)
-    model = build(args["model"])
+def train_and_report(args: dict, model: nn.Module, loss_of, x_train, x_val, batch_size: int, to_tensor=None,
+                     **fields) -> None:
+    """The plain loop: ``loss_of(model, xb)`` per batch, Adam, a DataLoader; then the RESULT line."""
+    to_tensor = to_tensor or torch.from_numpy
+    train_loader = DataLoader(TensorDataset(to_tensor(x_train)), batch_size=batch_size, shuffle=True)
+    val_loader = DataLoader(TensorDataset(to_tensor(x_val)), batch_size=batch_size)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    criterion = nn.BCELoss()
     seconds, train_seconds, losses, val_losses = [], [], [], []
     clock = common.Clock()
     for epoch in range(args["epochs"]):
@@ -43,7 +41,7 @@ def main() -> None:
         running = 0.0
         for (xb,) in train_loader:
             optimizer.zero_grad()
-            loss = criterion(model(xb), xb)
+            loss = loss_of(model, xb)
             loss.backward()
             optimizer.step()
             running += loss.item() * xb.size(0)
@@ -52,7 +50,7 @@ def main() -> None:
         val_running = 0.0
         with torch.no_grad():
             for (xb,) in val_loader:
-                val_running += criterion(model(xb), xb).item() * xb.size(0)
+                val_running += loss_of(model, xb).item() * xb.size(0)
         seconds.append(time.perf_counter() - t0)
         train_seconds.append(t_train - t0)
         losses.append(running / len(x_train))
@@ -62,13 +60,21 @@ def main() -> None:
 
     def reconstruct(xb):
         with torch.no_grad():
-            return model(torch.from_numpy(xb)).numpy()
+            return model(to_tensor(xb)).numpy()
 
     final = common.final_losses(reconstruct, x_train, x_val)
     common.emit("torch-dataloader", args, n_train=len(x_train), n_val=len(x_val), seconds=seconds,
-                train_seconds=train_seconds, fit_seconds=fit_seconds, cpu_wait=cpu_wait, loss=losses, val_loss=val_losses,
-                peak_rss_mb=peak, final=final, versions={"torch": torch.__version__},
-                threads={"torch": torch.get_num_threads()})
+                train_seconds=train_seconds, fit_seconds=fit_seconds, cpu_wait=cpu_wait, loss=losses,
+                val_loss=val_losses, peak_rss_mb=peak, final=final, versions={"torch": torch.__version__},
+                threads={"torch": torch.get_num_threads()}, **fields)
+
+
+def main() -> None:
+    args = common.parse_args()
+    torch.manual_seed(args["seed"])
+    x_train, x_val = common.load_mnist(args)
+    criterion = nn.BCELoss()
+    train_and_report(args, build(args["model"]), lambda model, xb: criterion(model(xb), xb), x_train, x_val, 256)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,11 @@ import copy
 
 import numpy as np
 
+import torch
+
 from . import persistence
+from ._params import validate_params
+from .exceptions import ModelFileError
 from .data.scaling import Scaler
 from .models import model_class
 from .models.custom import CustomAutoencoder, check_rebuildable, rebuild_module
@@ -55,21 +59,29 @@ class ModelFileMixin:
 
     @classmethod
     def _from_bundle(cls, tensors: dict, config: dict):
-        params = {k: (tuple(v) if k in _TUPLE_PARAMS and v is not None else v) for k, v in config["params"].items()}
+        params = {k: (tuple(v) if k in _TUPLE_PARAMS and isinstance(v, list) else v)
+                  for k, v in config["params"].items()}
         est = cls(**params)
+        validate_params(est)  # a stored parameter is checked as fit checks it
         est._restore(tensors, config)
         return est
 
     def _restore(self, tensors: dict, config: dict) -> None:
         mcls = model_class(config["model"]["kind"])
-        model = _rebuild_custom(config["model"]["config"]) if mcls is CustomAutoencoder else mcls(
-            mcls.Config(**config["model"]["config"]))
         prefix = "model."
-        model.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
+        weights = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+        if mcls is CustomAutoencoder:  # the user's modules, built as they are (load_state_dict checks the shapes)
+            model = _rebuild_custom(config["model"]["config"])
+        else:
+            model_config = mcls.Config(**config["model"]["config"])
+            _check_weight_shapes(mcls, model_config, weights)  # before allocating what the header declares
+            model = mcls(model_config)
+        model.load_state_dict(weights)
         model.eval()
         self.model_ = model
         self.scaler_ = Scaler.from_state(config["scaling"], tensors)
         self.input_shape_ = tuple(config["input_shape"])
+        _check_scaler_shape(self.scaler_, self.input_shape_)
         self.n_features_in_ = int(np.prod(self.input_shape_))
         if config.get("feature_names"):
             self.feature_names_in_ = np.asarray(config["feature_names"], dtype=object)
@@ -85,3 +97,26 @@ def _rebuild_custom(model_config: dict) -> CustomAutoencoder:
     for role in ("encoder", "decoder"):
         persistence.check_trusted(getattr(config, f"{role}_class")["class"], role)
     return CustomAutoencoder(config, rebuild_module(config.encoder_class), rebuild_module(config.decoder_class))
+
+
+def _check_weight_shapes(mcls, model_config, weights: dict) -> None:
+    """The model the header describes, built on torch's meta device (nothing allocated), must have exactly the
+    tensors the file holds: a header asking for a huge model cannot make ``load`` allocate it."""
+    with torch.device("meta"):
+        expected = {k: tuple(v.shape) for k, v in mcls(model_config).state_dict().items()}
+    found = {k: tuple(v.shape) for k, v in weights.items()}
+    if expected != found:
+        missing = sorted(set(expected) - set(found))
+        extra = sorted(set(found) - set(expected))
+        wrong = sorted(k for k in set(expected) & set(found) if expected[k] != found[k])
+        detail = (f"missing {missing[0]!r}" if missing else f"unexpected {extra[0]!r}" if extra
+                  else f"{wrong[0]!r} has shape {found[wrong[0]]}, the header's model needs {expected[wrong[0]]}")
+        raise ModelFileError(f"the weights do not fit the model its header describes ({detail})")
+
+
+def _check_scaler_shape(scaler, input_shape: tuple) -> None:
+    for name in ("offset", "factor"):
+        value = getattr(scaler, name)
+        if value is not None and np.shape(value) != tuple(input_shape):
+            raise ModelFileError(f"the scaler's {name} has shape {np.shape(value)}, but the model takes samples "
+                                 f"of shape {tuple(input_shape)}")

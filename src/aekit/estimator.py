@@ -9,6 +9,7 @@ import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from . import _fitting, persistence
+from ._params import validate_params
 from ._sklearn import SklearnMixin
 from .data.scaling import Scaler, resolve_scaling
 from .data.sources import ArraySource, is_streamable, open_source
@@ -205,6 +206,7 @@ class AutoEncoder(SklearnMixin, ModelFileMixin, GenerativeMixin, TransformerMixi
         -------
         self
         """
+        validate_params(self)  # every parameter, before any data are read
         cls = self._model_class()
         ctx = _fitting.processes(self)
         device = ctx.device

@@ -5,7 +5,8 @@ message that says what was received, what was expected and how to fix it.
 """
 from sklearn.exceptions import NotFittedError as _SkNotFittedError
 
-__all__ = ["AekitError", "CheckpointError", "DataError", "ModelFileError", "NotFittedError", "TrainingError"]
+__all__ = ["AekitError", "CheckpointError", "DataError", "InvalidParameterError", "ModelFileError", "NotFittedError",
+           "TrainingError"]
 
 
 class AekitError(Exception):
@@ -30,3 +31,7 @@ class TrainingError(AekitError, RuntimeError):
 
 class CheckpointError(AekitError, ValueError):
     """A checkpoint folder that belongs to another run or to other data, or holds no readable checkpoint."""
+
+
+class InvalidParameterError(AekitError, ValueError, TypeError):
+    """An estimator parameter of the wrong type or out of range (scikit-learn's class of the same name)."""

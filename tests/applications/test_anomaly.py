@@ -84,14 +84,14 @@ def test_default_autoencoder_is_sized_for_the_data():
 
 
 @pytest.mark.parametrize("params, match", [
-    ({"contamination": 0.7}, r"contamination must be a fraction in \(0, 0.5\], got 0.7"),
-    ({"alpha": 1.5}, r"alpha must be a false-alarm rate in \(0, 1\) or None, got 1.5"),
-    ({"calibration_fraction": 1.0}, r"calibration_fraction must be in \[0, 1\), got 1.0"),
+    ({"contamination": 0.7}, r"The 'contamination' parameter of AnomalyDetector must be a float in the range \(0, 0.5\]. Got 0.7"),
+    ({"alpha": 1.5}, r"The 'alpha' parameter of AnomalyDetector must be a float in the range \(0, 1\) or None. Got 1.5"),
+    ({"calibration_fraction": 1.0}, r"The 'calibration_fraction' parameter of AnomalyDetector must be a float in the range \[0, 1\). Got 1.0"),
     ({"alpha": 0.1, "calibration_fraction": 0.0}, "alpha needs a calibration split"),
     ({"alpha": 0.001}, r"alpha=0.001 needs at least 999 calibration samples, but calibration_fraction=0.2 of 100 "
                        r"samples gives 20"),
-    ({"anomaly_score": "likelihood"}, "anomaly_score must be one of 'joint', 'residual', 'reconstruction', got "
-                                      "'likelihood'"),
+    ({"anomaly_score": "likelihood"}, "The 'anomaly_score' parameter of AnomalyDetector must be a str among "
+                                      r"\{'joint', 'residual', 'reconstruction'\}. Got 'likelihood'"),
 ])
 def test_bad_parameters(params, match):
     with pytest.raises(ValueError, match=match):
@@ -103,7 +103,7 @@ def test_errors_after_fit(detector):
         detector.predict(np.zeros((2, 5)))
     with pytest.raises(NotFittedError, match="not fitted yet"):
         AnomalyDetector().predict(np.zeros((2, 6)))
-    with pytest.raises(TypeError, match="autoencoder must be an aekit.AutoEncoder or None, got str"):
+    with pytest.raises(TypeError, match="The .autoencoder. parameter of AnomalyDetector must be an aekit.AutoEncoder or None. Got .dense."):
         AnomalyDetector("dense").fit(normal_data(50, 0))
 
 

@@ -61,7 +61,7 @@ def test_fit_detector_then_detect(files, capsys):
 def test_detect_refuses_a_plain_autoencoder(files, capsys):
     code = main(["detect", str(files / "ae.safetensors"), str(files / "flat.npy"), "-o", str(files / "s.csv")])
     assert code == 2
-    assert "holds a AutoEncoder, not an anomaly detector; make one with: aekit fit-detector" in capsys.readouterr().err
+    assert "holds an AutoEncoder, but aekit detect needs an AnomalyDetector; make one with aekit fit-detector" in capsys.readouterr().err
 
 
 def test_fit_detector_refuses_to_overwrite(files, capsys):

@@ -114,3 +114,38 @@ def test_cli_trains_a_conv_model_on_digits_end_to_end(tmp_path, capsys):
     est = aekit.load(out / "model.safetensors")
     assert est.model_.kind == "conv" and tuple(est.input_shape_) == (8, 8)
     assert (out / "reconstructions.png").exists()
+
+
+def test_transposed_conv_crop_matches_slicing_and_keeps_channels_last():
+    # SameConvTranspose2d crops with one copy into the input's memory format (forward and backward); it
+    # must compute what slicing the full transposed convolution computes, value and gradient
+    torch.manual_seed(0)
+    layer = SameConvTranspose2d(3, 4, 3, (14, 14)).to(memory_format=torch.channels_last)
+    x = torch.randn(2, 3, 7, 7).contiguous(memory_format=torch.channels_last).requires_grad_()
+    y = layer(x)
+    assert y.shape == (2, 4, 14, 14) and y.is_contiguous(memory_format=torch.channels_last)
+    g = torch.randn(y.shape)
+    (y * g).sum().backward()
+    x_ref = x.detach().clone().requires_grad_()
+    full = torch.nn.functional.conv_transpose2d(x_ref, layer.weight, layer.bias, stride=2)
+    ref = full[..., 0:14, 0:14]
+    (ref * g).sum().backward()
+    torch.testing.assert_close(y, ref)
+    torch.testing.assert_close(x.grad, x_ref.grad)
+
+
+def test_output_conv_is_the_plain_convolution_with_the_same_weights():
+    from aekit.models.conv import OutputConv2d
+
+    torch.manual_seed(0)
+    fast, plain = OutputConv2d(5, 1, 3, padding=1), torch.nn.Conv2d(5, 1, 3, padding=1)
+    plain.load_state_dict(fast.state_dict())
+    x = torch.randn(3, 5, 9, 9).contiguous(memory_format=torch.channels_last).requires_grad_()
+    g = torch.randn(3, 1, 9, 9)
+    got = fast(x)
+    grads = torch.autograd.grad((got * g).sum(), (x, fast.weight, fast.bias))
+    want = plain(x)
+    ref = torch.autograd.grad((want * g).sum(), (x, plain.weight, plain.bias))
+    torch.testing.assert_close(got, want)
+    for a, b in zip(grads, ref):
+        torch.testing.assert_close(a, b)

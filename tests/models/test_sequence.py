@@ -1,6 +1,7 @@
 """Sequence kinds and the window helpers: a series cut into windows, errors mapped back to time steps."""
 import numpy as np
 import pytest
+import torch
 
 from aekit import AutoEncoder, DataError
 from aekit.data.windows import make_windows, timestep_errors, window_starts
@@ -63,3 +64,15 @@ def test_lstm_needs_a_layer_and_windows_need_3d_input():
         create_model("conv1d", input_shape=(8, 2), filters=())
     with pytest.raises(DataError, match=r"Expected 3D array for X, got 2D array"):
         AutoEncoder(kind="lstm", epochs=1).fit(np.zeros((20, 3)))
+
+
+def test_lstm_layers_start_from_keras_defaults():
+    # glorot input weights, orthogonal recurrent weights, forget-gate bias 1 (Keras' unit_forget_bias)
+    model = create_model("lstm", input_shape=(12, 3), hidden=(8,), latent_dim=2)
+    for lstm in (model.encoder.lstms[0], model.decoder.lstms[0]):
+        h = lstm.hidden_size
+        w_hh = lstm.weight_hh_l0.detach()  # (4h, h), orthonormal columns
+        torch.testing.assert_close(w_hh.T @ w_hh, torch.eye(h), atol=1e-5, rtol=0)
+        bias = lstm.bias_ih_l0.detach()
+        assert bool((bias[h:2 * h] == 1).all()) and int(bias.count_nonzero()) == h
+        assert int(lstm.bias_hh_l0.count_nonzero()) == 0

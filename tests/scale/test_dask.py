@@ -12,7 +12,7 @@ pq = pytest.importorskip("pyarrow.parquet")
 pa = pytest.importorskip("pyarrow")
 dd = pytest.importorskip("dask.dataframe")
 
-from aekit import AnomalyDetector, AutoEncoder, DataError, ModelFileError  # noqa: E402
+from aekit import AnomalyDetector, AutoEncoder, DataError, ModelFileError, load  # noqa: E402
 from aekit.applications import dask_scoring as ds  # noqa: E402
 from aekit.cli import main  # noqa: E402
 
@@ -113,6 +113,7 @@ def test_cli_encode_and_detect_on_a_running_scheduler(client, files, tmp_path, c
                           "-o", str(tmp_path / "codes"), "--dask", address], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert "wrote 3 Parquet files (encode)" in run.stdout
+    assert run.stderr == ""  # no scheduler chatter
     _, codes = read_folder(tmp_path / "codes")
     np.testing.assert_allclose(codes.to_numpy(), files["est"].transform(files["X"]), rtol=1e-6, atol=1e-6)
     code = main(["detect", str(files["detector"]), str(files["folder"]), "-o", str(tmp_path / "scores"),
@@ -130,6 +131,17 @@ def test_bad_values_name_their_partition(client, files):
     row = 1500 - frame.divisions[1]  # the row within the second partition
     with pytest.raises(DataError, match=rf"partition 1 \(output part-000001.parquet\): X contains NaN .* row {row},"):
         ds.map_model(files["model"], frame, "score").compute()
+
+
+def test_aekit_train_on_parquet_keeps_the_column_names(client, files, tmp_path):
+    """The folder's files have the columns in reverse order and an id column: the names pick the inputs."""
+    pq.write_table(pa.Table.from_pandas(pd.DataFrame(files["X"], columns=NAMES)), tmp_path / "train.parquet")
+    assert main(["train", str(tmp_path / "train.parquet"), "--out", str(tmp_path / "run"), "--epochs", "1",
+                 "--hidden", "8", "--quiet", "--no-report", "--random-state", "0"]) == 0
+    est = load(tmp_path / "run" / "model.safetensors")
+    assert list(est.feature_names_in_) == NAMES
+    got = ds.map_model(tmp_path / "run" / "model.safetensors", files["folder"], "encode").compute()
+    np.testing.assert_allclose(got.to_numpy(), est.transform(files["X"]), rtol=1e-6, atol=1e-6)
 
 
 def test_columns_of_a_model_trained_on_an_array(client, files, digits, tmp_path):
@@ -184,3 +196,12 @@ def test_cli_errors_are_one_line(files, tmp_path, capsys, argv, message):
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "out").exists()
+
+
+def test_cli_checks_the_output_folder_before_starting_a_cluster(files, tmp_path, capsys):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "old.parquet").write_bytes(b"")
+    code = main(["encode", str(files["model"]), str(files["folder"]), "-o", str(tmp_path / "out"), "--dask", "local:1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot write into" in err and "it is not empty; give a new or empty output folder" in err
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["old.parquet"]

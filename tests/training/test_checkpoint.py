@@ -95,7 +95,7 @@ def test_a_random_seed_is_kept_for_the_resumed_run(small_digits, tmp_path, one_t
 
 
 def test_leftovers_of_killed_writes_are_removed(tmp_path):
-    (tmp_path / ".ckpt-e00001-s0000000.safetensors.abc123.tmp.safetensors").write_bytes(b"half")
+    (tmp_path / ".ckpt-e00001-s0000000.safetensors.4194305.abcd1234.tmp.safetensors").write_bytes(b"half")  # dead pid
     (tmp_path / "notes.txt").write_text("mine")
     Checkpointer(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]

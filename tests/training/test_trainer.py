@@ -145,6 +145,20 @@ def test_small_models_train_on_one_thread_and_restore_the_setting(small_digits):
     assert seen[-1] == before
 
 
+def test_conv_and_lstm_steps_are_counted_by_their_arithmetic_not_their_weights():
+    # keras-io's conv autoencoder has the weights of a tiny dense model but reuses them at every pixel:
+    # it must keep torch's threads (one thread made it 1.5x slower than a plain PyTorch loop)
+    from aekit.models import create_model
+
+    conv = create_model("conv", input_shape=(1, 28, 28), filters=(32, 32), downsample="pool",
+                        upsample="transpose", bottleneck="conv")
+    weights = sum(p.numel() for p in conv.parameters())
+    assert 3 * 128 * weights < SINGLE_THREAD_BELOW < step_flops(conv, 128)
+    lstm = create_model("lstm", input_shape=(28, 28), hidden=(64,), latent_dim=32)
+    assert step_flops(lstm, 128) > 20 * 3 * 128 * sum(p.numel() for p in lstm.parameters())
+    assert conv.training  # the count runs the model in eval mode and restores it
+
+
 def test_callbacks_see_every_epoch_and_can_stop(small_digits):
     X, _ = small_digits
 

@@ -18,6 +18,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, clone
 
 from .. import persistence
+from .._params import Integer, check_param, validate_params
 from ..data.validation import check_array, check_n_features, check_random_state_int, feature_names_of
 from ..estimator import AutoEncoder
 from ..exceptions import NotFittedError
@@ -170,23 +171,10 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         return np.column_stack([1.0 - p, p])
 
     def _check_params(self) -> None:
-        if self.alpha is None:
-            c = self.contamination
-            if isinstance(c, bool) or not isinstance(c, (int, float)) or not 0.0 < c <= 0.5:
-                raise ValueError(f"contamination must be a fraction in (0, 0.5], got {c!r}")
-        elif isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)) or not 0.0 < self.alpha < 1.0:
-            raise ValueError(f"alpha must be a false-alarm rate in (0, 1) or None, got {self.alpha!r}")
-        f = self.calibration_fraction
-        if isinstance(f, bool) or not isinstance(f, (int, float)) or not 0.0 <= f < 1.0:
-            raise ValueError(f"calibration_fraction must be in [0, 1), got {f!r}")
-        if self.alpha is not None and f == 0:
+        validate_params(self)  # every parameter (and the template autoencoder's), before any data are read
+        if self.alpha is not None and self.calibration_fraction == 0:
             raise ValueError("alpha needs a calibration split, but calibration_fraction=0; "
                              "set calibration_fraction (e.g. 0.2) or use contamination instead of alpha")
-        if self.anomaly_score not in SCORES:
-            raise ValueError(f"anomaly_score must be one of {', '.join(repr(s) for s in SCORES)}, "
-                             f"got {self.anomaly_score!r}")
-        if self.autoencoder is not None and not isinstance(self.autoencoder, AutoEncoder):
-            raise TypeError(f"autoencoder must be an aekit.AutoEncoder or None, got {type(self.autoencoder).__name__}")
 
     def _split(self, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         n_cal = int(round(self.calibration_fraction * n))
@@ -283,6 +271,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
 
     def top_features(self, X, k: int = 3) -> list:
         """Per sample, the ``k`` features with the largest share of the error: a list of ``[(name, share)...]``."""
+        check_param("k", k, Integer(0), f"{type(self).__name__}.top_features")
         shares = np.asarray(self.explain(X))
         names = self.feature_names()
         order = np.argsort(-shares, axis=1, kind="stable")[:, :k]

@@ -124,6 +124,8 @@ def read_header(blob: bytes, source: str = "the data") -> dict:
         raise CompressedFileError(f"{source} is not an aekit compressed file (it does not start with the .aez "
                                   "magic bytes); give a file written by aekit compress")
     magic, version, codec_id, bits, n, k, fingerprint, length, payload_crc, header_crc = _HEADER.unpack_from(blob)
+    if version < 1:
+        raise CompressedFileError(f"{source} has an invalid .aez format version ({version}); the file is damaged")
     if version > FORMAT_VERSION:
         raise CompressedFileError(f"{source} is .aez format version {version}; this aekit reads version "
                                   f"{FORMAT_VERSION} and older: upgrade aekit")
@@ -140,23 +142,56 @@ def read_header(blob: bytes, source: str = "the data") -> dict:
         raise CompressedFileError(f"{source} names an unknown codec ({codec_id}) or bit depth ({bits})")
     low = np.frombuffer(blob, "<f4", k, _HEADER.size)
     step = np.frombuffer(blob, "<f4", k, _HEADER.size + 4 * k)
+    if n == 0 or not (np.isfinite(low).all() and np.isfinite(step).all()):
+        raise CompressedFileError(f"{source} holds no samples or non-finite quantisation tables; the file is damaged: "
+                                  "compress the data again")
     return {"version": version, "codec": codec, "bits": bits, "n_samples": n, "latent_dim": k,
             "fingerprint": fingerprint, "low": low, "step": step, "payload": payload}
 
 
+#: the most a payload may expand: zlib's deflate tops out near 1032:1; LZMA on a constant stream reaches a
+#: few thousand. A header declaring more samples than this is refused before anything is decompressed.
+_MAX_RATIO = {"zlib": 1100, "lzma": 50000}
+
+
+def decode_ints(head: dict, source: str = "the data") -> np.ndarray:
+    """The quantised codes ``(latent_dim, n_samples)`` of a checked header; never more bytes than it declares."""
+    n, k, dtype = head["n_samples"], head["latent_dim"], np.dtype(_int_dtype(head["bits"]))
+    expected = n * k * dtype.itemsize
+    payload = head["payload"]
+    if expected > _MAX_RATIO[head["codec"]] * len(payload) + 4096:
+        raise CompressedFileError(f"{source} declares {n:,} samples of {k} code values ({expected:,} bytes), far "
+                                  f"more than its {len(payload):,}-byte payload can hold; the file is damaged")
+    engine = lzma.LZMADecompressor() if head["codec"] == "lzma" else zlib.decompressobj()
+    try:
+        raw = engine.decompress(payload, expected + 1)  # at most what the header declares, plus one to notice more
+        complete = engine.eof and not engine.unused_data
+    except (lzma.LZMAError, zlib.error, MemoryError) as e:
+        raise CompressedFileError(f"{source} has a payload that does not decode ({e}); the file is damaged: "
+                                  "compress the data again") from e
+    if len(raw) != expected or not complete:
+        raise CompressedFileError(f"{source}: the payload decodes to {len(raw):,}{'+' if len(raw) > expected else ''}"
+                                  f" bytes, but the header declares {n:,} samples x {k} values = {expected:,} bytes;"
+                                  " the file is damaged: compress the data again")
+    return np.frombuffer(raw, dtype).reshape(k, n)
+
+
 def decompress(estimator, blob: bytes, source: str = "the data") -> np.ndarray:
     """Decode the bytes of an ``.aez`` file with the estimator that wrote it; reconstructions ``(n, ...)``."""
-    head = read_header(blob, source)
+    if not isinstance(blob, (bytes, bytearray, memoryview)):
+        raise TypeError(f"decompress takes the bytes of an .aez file, got {type(blob).__name__}")
+    head = read_header(bytes(blob), source)
     expected = model_fingerprint(estimator)
     if head["fingerprint"] != expected:
         raise CompressedFileError(
             f"{source} was compressed with another model (fingerprint {head['fingerprint'].hex()}, this model's is "
             f"{expected.hex()}); decompress it with the model that compressed it"
         )
-    raw = lzma.decompress(head["payload"]) if head["codec"] == "lzma" else zlib.decompress(head["payload"])
-    n, k = head["n_samples"], head["latent_dim"]
-    ints = np.frombuffer(raw, _int_dtype(head["bits"])).reshape(k, n).T  # (n, k)
-    codes = (head["low"] + ints.astype(np.float32) * head["step"]).astype(np.float32)
+    ints = decode_ints(head, source).T  # (n, k)
+    with np.errstate(over="ignore", invalid="ignore"):  # a hostile table overflows: refused below, quietly
+        codes = (head["low"] + ints.astype(np.float32) * head["step"]).astype(np.float32)
+    if not np.isfinite(codes).all():
+        raise CompressedFileError(f"{source} decodes to non-finite codes; the file is damaged: compress again")
     return np.asarray(estimator.inverse_transform(codes), dtype=np.float32)
 
 
@@ -184,9 +219,7 @@ def compression_stats(X, X_hat, blob: bytes) -> dict:
     mse = float(np.mean((rec.astype(np.float64) - flat) ** 2))
     in_unit = bool(flat.min() >= 0 and flat.max() <= 1)
     data_range = 1.0 if in_unit else float(flat.max() - flat.min())
-    head = read_header(blob)
-    ints = np.frombuffer(lzma.decompress(head["payload"]) if head["codec"] == "lzma"
-                         else zlib.decompress(head["payload"]), _int_dtype(head["bits"])).reshape(head["latent_dim"], n)
+    ints = decode_ints(read_header(blob))
     entropy_bits = sum(_entropy_bits(row) for row in ints)
     return {
         "n_samples": n,

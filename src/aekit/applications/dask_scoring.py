@@ -34,7 +34,7 @@ import numpy as np
 
 from ..exceptions import AekitError, DataError, ModelFileError
 
-__all__ = ["ClusterError", "connect", "map_model", "write_parquet", "worker_stats", "WHATS"]
+__all__ = ["ClusterError", "WHATS", "check_new_folder", "connect", "map_model", "worker_stats", "write_parquet"]
 
 #: what ``map_model`` can compute
 WHATS = ("encode", "reconstruct", "score", "detect")
@@ -66,30 +66,46 @@ def connect(address: str, timeout: float = 10.0):
 
     ``'local:N'`` starts a LocalCluster of N worker processes with one thread each on this machine;
     ``'tcp://host:port'`` (or ``tls://``) connects to a running scheduler (``dask scheduler``), waiting at most
-    ``timeout`` seconds.
+    ``timeout`` seconds. Distributed's own log lines below ERROR are held back meanwhile.
     """
     _dask()
-    from distributed import Client, LocalCluster
-
-    local = re.fullmatch(r"local:(\d+)", str(address).strip())
-    if local:
-        n = int(local.group(1))
-        if n < 1:
-            raise ValueError(f"local:N needs at least one worker, got {address!r}; e.g. local:2")
-        try:
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                   dashboard_address=":0", silence_logs=logging.CRITICAL)
-        except RuntimeError as e:  # a worker process that could not start: most often a script without a main guard
-            raise ClusterError(f"could not start a local Dask cluster of {n} workers: {e}; in a script, start it "
-                               "under 'if __name__ == \"__main__\":' (the workers re-import the main module)") from e
-        with cluster, Client(cluster) as client:
-            yield client
-        return
-    if not re.fullmatch(r"(tcp|tls)://[^\s/:]+:\d+", str(address).strip()):
+    text = str(address).strip()
+    local = re.fullmatch(r"local:(\d+)", text)
+    if local and int(local.group(1)) < 1:
+        raise ValueError(f"local:N needs at least one worker, got {address!r}; e.g. local:2")
+    if not local and not re.fullmatch(r"(tcp|tls)://[^\s/:]+:\d+", text):
         raise ValueError(f"a Dask scheduler is 'local:N' or 'tcp://host:port', got {address!r}; "
                          "e.g. local:2 or tcp://scheduler:8786")
+    logger = logging.getLogger("distributed")
+    level = logger.level
+    logger.setLevel(logging.ERROR)  # a library's caller decides what is shown: scheduler chatter is not for them
     try:
-        client = Client(str(address).strip(), timeout=timeout)
+        with (_local_client(int(local.group(1))) if local else _remote_client(text, timeout)) as client:
+            yield client
+    finally:
+        logger.setLevel(level)
+
+
+@contextlib.contextmanager
+def _local_client(n: int):
+    from distributed import Client, LocalCluster
+
+    try:
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
+                               silence_logs=logging.CRITICAL)
+    except RuntimeError as e:  # a worker process that could not start: most often a script without a main guard
+        raise ClusterError(f"could not start a local Dask cluster of {n} workers: {e}; in a script, start it "
+                           "under 'if __name__ == \"__main__\":' (the workers re-import the main module)") from e
+    with cluster, Client(cluster) as client:
+        yield client
+
+
+@contextlib.contextmanager
+def _remote_client(address: str, timeout: float):
+    from distributed import Client
+
+    try:
+        client = Client(address, timeout=timeout)
     except (OSError, TimeoutError) as e:
         raise ClusterError(f"could not reach the Dask scheduler at {address!r} within {timeout:g} s: {e}; start "
                            "one with 'dask scheduler' (and 'dask worker ADDRESS'), or use local:N") from e
@@ -273,6 +289,17 @@ def part_name(i: int) -> str:
     return f"part-{i:06d}.parquet"
 
 
+def check_new_folder(folder) -> Path:
+    """``folder`` as a Path, if it can take the output: new or empty, in a folder that exists."""
+    folder = Path(folder).expanduser()
+    if not folder.parent.exists():
+        raise DataError(f"cannot write {str(folder)!r}: the folder {str(folder.parent)!r} does not exist")
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise DataError(f"cannot write into {str(folder)!r}: it is {'a file' if folder.is_file() else 'not empty'}; "
+                        "give a new or empty output folder")
+    return folder
+
+
 def write_parquet(result, folder) -> list:
     """Write ``result`` (a Dask DataFrame) as one Parquet file per partition into the new folder ``folder``.
 
@@ -281,12 +308,7 @@ def write_parquet(result, folder) -> list:
     that this machine and the workers share. The index is written only when it has a name. Returns the
     paths, in order.
     """
-    folder = Path(folder).expanduser()
-    if not folder.parent.exists():
-        raise DataError(f"cannot write {str(folder)!r}: the folder {str(folder.parent)!r} does not exist")
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise DataError(f"cannot write into {str(folder)!r}: it is {'a file' if folder.is_file() else 'not empty'}; "
-                        "give a new or empty output folder")
+    folder = check_new_folder(folder)
     tmp = folder.parent / f".{folder.name}.tmp-{uuid.uuid4().hex[:8]}"
     try:
         result.to_parquet(str(tmp), name_function=part_name, write_index=result.index.name is not None,

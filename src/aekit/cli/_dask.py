@@ -15,11 +15,13 @@ def add_dask_option(parser) -> None:
 
 def run(args, what: str, unsupported: tuple = ()) -> None:
     """Compute ``what`` for the Parquet folder ``args.data`` on ``args.dask``; write ``args.output``."""
-    from ..applications.dask_scoring import connect, map_model, write_parquet
+    from ..applications.dask_scoring import check_new_folder, connect, map_model, write_parquet
 
     for name in unsupported:
         if getattr(args, name, None):
             raise ValueError(f"--{name.replace('_', '-')} does not work with --dask; run without --dask for it")
+    check_new_folder(args.output)
+    result = map_model(args.model, args.data, what)  # checks the model, the data and the columns here, first
     with connect(args.dask):
-        parts = write_parquet(map_model(args.model, args.data, what), args.output)
+        parts = write_parquet(result, args.output)
     print(f"wrote {len(parts)} Parquet file{'s' if len(parts) != 1 else ''} ({what}) to {args.output}")

@@ -4,7 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..exceptions import DataError
-from ._common import add_data_argument, add_data_dir_option, add_model_argument, load_model, model_input, write_array
+from ._common import (ARRAY_SUFFIXES, add_data_argument, add_data_dir_option, add_force_option, add_model_argument,
+                      check_output_path, load_model, model_input, write_array)
 
 
 def register(sub) -> None:
@@ -19,6 +20,7 @@ def register(sub) -> None:
     p.add_argument("--bits", type=int, default=8, help="bits per code value, 1 to 16 (default 8)")
     p.add_argument("--codec", default="lzma", help="lzma | zlib (default lzma)")
     add_data_dir_option(p)
+    add_force_option(p)
     p.set_defaults(func=run_compress)
 
     d = sub.add_parser("decompress", help="decode an .aez file with the model that wrote it",
@@ -26,6 +28,7 @@ def register(sub) -> None:
     add_model_argument(d, help="the model file that compressed the data")
     d.add_argument("input", metavar="FILE", type=Path, help=".aez file written by aekit compress")
     d.add_argument("-o", "--output", required=True, type=Path, help="reconstructions: .npy or .csv")
+    add_force_option(d)
     d.set_defaults(func=run_decompress)
 
 
@@ -34,12 +37,11 @@ def run_compress(args) -> None:
     from ..applications.compression import compress, compression_stats, decompress
     from ..datasets import load_dataset
 
-    if not args.output.parent.exists():
-        raise DataError(f"cannot write {str(args.output)!r}: the folder {str(args.output.parent)!r} does not exist")
-    est = load_model(args.model)
+    check_output_path(args.output, args.force)
+    est = load_model(args.model, "AutoEncoder", "aekit compress")
     X = model_input(load_dataset(args.data, data_dir=args.data_dir), est)
     blob = compress(est, X, bits=args.bits, codec=args.codec)
-    with atomic_path(args.output) as tmp:
+    with atomic_path(args.output, overwrite=args.force) as tmp:
         Path(tmp).write_bytes(blob)
     s = compression_stats(X, decompress(est, blob), blob)
     print(f"compressed {s['n_samples']} samples to {s['bytes']} bytes ({args.bits} bits per code value, "
@@ -53,9 +55,10 @@ def run_compress(args) -> None:
 def run_decompress(args) -> None:
     from ..applications.compression import decompress
 
-    est = load_model(args.model)
+    check_output_path(args.output, args.force, ARRAY_SUFFIXES)
     if not args.input.is_file():
         raise DataError(f"no such file: {str(args.input)!r}")
+    est = load_model(args.model, "AutoEncoder", "aekit decompress")
     X_hat = decompress(est, args.input.read_bytes(), source=repr(str(args.input)))
-    write_array(args.output, X_hat)
+    write_array(args.output, X_hat, force=args.force)
     print(f"decompressed {len(X_hat)} samples; wrote {args.output}")

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ..exceptions import DataError
-from ._common import add_model_argument, load_model
+from ._common import PLOT_SUFFIXES, add_model_argument, check_output_path, load_model, written_or_removed
 
 
 def register(sub) -> None:
@@ -26,7 +26,7 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of --add-noise (default 0)")
     p.add_argument("--grid", type=Path, default=None, help="also draw noisy / denoised / clean rows (PNG)")
     p.add_argument("-n", type=int, default=10, help="images per row of --grid (default 10)")
-    p.add_argument("--force", action="store_true", help="replace PNG files already in an output folder")
+    p.add_argument("--force", action="store_true", help="replace an existing output (.npy, PNG files in the folder, --grid)")
     p.set_defaults(func=run)
 
 
@@ -56,7 +56,14 @@ def run(args) -> None:
     from ..data.images import write_images
     from ._common import write_array
 
-    est = load_model(args.model)
+    if args.add_noise is not None and not args.add_noise >= 0:
+        raise ValueError(f"--add-noise is a standard deviation, 0 or more; got {args.add_noise}")
+    if args.n < 1:
+        raise ValueError(f"-n is a number of images per row, 1 or more; got {args.n}")
+    if args.output.suffix.lower() == ".npy":
+        check_output_path(args.output, args.force)
+    check_output_path(args.grid, args.force, PLOT_SUFFIXES, option="--grid")
+    est = load_model(args.model, "AutoEncoder", "aekit denoise")
     noisy, names = read_image_stack(args.input, est)
     clean = None
     if args.add_noise is not None:
@@ -66,24 +73,30 @@ def run(args) -> None:
     elif args.clean is not None:
         clean = read_image_stack(args.clean, est)[0]
     denoised = denoise(est, noisy)
-    if args.output.suffix.lower() == ".npy":
-        write_array(args.output, denoised)
-    else:
-        write_images(args.output, denoised, names=names, overwrite=args.force)
+    with written_or_removed() as written:
+        if args.output.suffix.lower() == ".npy":
+            written.append(write_array(args.output, denoised, force=args.force))
+        else:
+            written.extend(write_images(args.output, denoised, names=names, overwrite=args.force))
+        if args.grid is not None:
+            _grid(args, noisy, denoised, clean)
     print(f"denoised {len(noisy)} images of {noisy.shape[1]}x{noisy.shape[2]}; wrote {args.output}")
     if clean is not None:
         s = denoising_scores(noisy, denoised, clean)
         print(f"PSNR  noisy {s['psnr_noisy']:.2f} dB -> denoised {s['psnr_denoised']:.2f} dB")
         print(f"SSIM  noisy {s['ssim_noisy']:.3f}    -> denoised {s['ssim_denoised']:.3f}")
-    if args.grid is not None:
-        import matplotlib
 
-        matplotlib.use("Agg")
-        from .. import plots
 
-        n = max(1, min(args.n, len(noisy)))
-        rows, labels = [noisy[:n], denoised[:n]], ["noisy", "denoised"]
-        if clean is not None:
-            rows, labels = rows + [clean[:n]], labels + ["clean"]
-        ax = plots.plot_image_rows(rows, noisy.shape[1:], labels)
-        plots.save_figure(ax, args.grid)
+def _grid(args, noisy, denoised, clean) -> None:
+    """Rows of noisy, denoised (and clean) images, drawn to --grid."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .. import plots
+
+    n = max(1, min(args.n, len(noisy)))
+    rows, labels = [noisy[:n], denoised[:n]], ["noisy", "denoised"]
+    if clean is not None:
+        rows, labels = rows + [clean[:n]], labels + ["clean"]
+    ax = plots.plot_image_rows(rows, noisy.shape[1:], labels)
+    plots.save_figure(ax, args.grid)

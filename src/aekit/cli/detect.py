@@ -5,9 +5,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..exceptions import ModelFileError
 from . import _dask
-from ._common import add_data_argument, add_data_dir_option, add_model_argument, load_model, model_input, write_csv
+from ._common import (add_data_argument, add_data_dir_option, add_force_option, add_model_argument, check_output_path,
+                      load_model, model_input, write_csv)
 from ._stream import open_stream
 
 
@@ -52,6 +52,7 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", required=True, type=Path, help="scores file (.csv)")
     p.add_argument("--top", type=int, default=3, help="features listed per flagged sample (default 3)")
     add_data_dir_option(p)
+    add_force_option(p, "replace the scores file if it exists")
     _dask.add_dask_option(p)
     p.set_defaults(func=run_detect)
 
@@ -62,8 +63,7 @@ def run_fit(args) -> None:
     from ..datasets import load_dataset
     from .train import estimator_params
 
-    if args.output.exists() and not args.force:
-        raise ModelFileError(f"{str(args.output)!r} already exists; pass --force to replace it, or choose another -o")
+    check_output_path(args.output, args.force)
     dataset = load_dataset(args.data, data_dir=args.data_dir)
     ae_params = {k: v for k, v in estimator_params(args).items() if k != "random_state"}
     names = ("contamination", "alpha", "calibration_fraction", "anomaly_score", "random_state")
@@ -83,28 +83,23 @@ def run_fit(args) -> None:
 
 
 def run_detect(args) -> None:
-    from .. import AnomalyDetector
     from ..datasets import load_dataset
 
     if args.dask:
         return _dask.run(args, "detect", unsupported=("data_dir",))
-    det = load_model(args.model)
-    if not isinstance(det, AnomalyDetector):
-        raise ModelFileError(f"{str(args.model)!r} holds a {type(det).__name__}, not an anomaly detector; make one "
-                             f"with: aekit fit-detector TRAIN -o detector.safetensors")
     if args.top < 0:
         raise ValueError(f"--top must be 0 or more, got {args.top}")
-    if args.output.suffix.lower() != ".csv":
-        raise ValueError(f"cannot write {str(args.output)!r}: detect writes a .csv file")
+    check_output_path(args.output, args.force, (".csv",))
+    det = load_model(args.model, "AnomalyDetector", "aekit detect")
     header = ["sample", "anomaly_score", "pvalue", "label", "top_features"]
     source = open_stream(args.data)
     if source is not None:  # too large for memory: chunk by chunk, rows written as they go
-        n, flagged = _detect_stream(det, source, args.output, header, args.top)
+        n, flagged = _detect_stream(det, source, args.output, header, args.top, args.force)
     else:
         dataset = load_dataset(args.data, data_dir=args.data_dir)
         X = model_input(dataset, det)  # flat rows, or images for a convolutional detector
         rows = detect_rows(det, X, 0, args.top)
-        _write(args.output, header, rows)
+        _write(args.output, header, rows, args.force)
         n, flagged = len(X), sum(1 for r in rows if r[3] == -1)
     print(f"flagged {flagged} of {n} samples ({flagged / n:.1%}) as outliers; wrote {args.output}")
 
@@ -124,17 +119,15 @@ def detect_rows(det, X, offset: int, top: int) -> list:
     return rows
 
 
-def _detect_stream(det, source, path: Path, header, top: int) -> tuple:
+def _detect_stream(det, source, path: Path, header, top: int, force: bool) -> tuple:
     import csv
 
     from .._atomic import atomic_path
     from ._stream import Progress
 
-    if not path.parent.exists():
-        raise ValueError(f"cannot write {str(path)!r}: the folder {str(path.parent)!r} does not exist")
     n, flagged, progress = 0, 0, Progress(source.n_rows, "detect")
     try:
-        with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
+        with atomic_path(path, overwrite=force) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f, lineterminator="\n")
             writer.writerow(header)
             for chunk in source.chunks():
@@ -147,10 +140,8 @@ def _detect_stream(det, source, path: Path, header, top: int) -> tuple:
     return n, flagged
 
 
-def _write(path: Path, header, rows) -> None:
+def _write(path: Path, header, rows, force: bool) -> None:
     from .._atomic import atomic_path
 
-    if not path.parent.exists():
-        raise ValueError(f"cannot write {str(path)!r}: the folder {str(path.parent)!r} does not exist")
-    with atomic_path(path) as tmp:
+    with atomic_path(path, overwrite=force) as tmp:
         write_csv(tmp, header, rows)

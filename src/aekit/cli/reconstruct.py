@@ -4,7 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import _dask
-from ._common import add_data_argument, add_data_dir_option, add_model_argument, load_model, model_input, write_array
+from ._common import (ARRAY_SUFFIXES, add_data_argument, add_data_dir_option, add_force_option, add_model_argument,
+                      check_output_path, load_model, model_input, write_array)
 from ._stream import apply_stream, open_stream
 
 
@@ -15,6 +16,7 @@ def register(sub) -> None:
     add_data_argument(p)
     p.add_argument("-o", "--output", required=True, type=Path, help="output file: .npy or .csv")
     add_data_dir_option(p)
+    add_force_option(p)
     _dask.add_dask_option(p)
     p.set_defaults(func=run)
 
@@ -24,8 +26,9 @@ def run(args) -> None:
 
     if args.dask:
         return _dask.run(args, "reconstruct", unsupported=("data_dir",))
-    est = load_model(args.model)
-    source = open_stream(args.data)
+    source = open_stream(args.data)  # too large for memory: read chunk by chunk, written as it goes
+    check_output_path(args.output, args.force, ARRAY_SUFFIXES + ((".parquet",) if source is not None else ()))
+    est = load_model(args.model, "AutoEncoder", "aekit reconstruct")
     if source is not None:  # too large for memory: chunk by chunk, written as it goes
         names = getattr(est, "feature_names_in_", None)
         columns = list(names) if names is not None else [f"x{i + 1}" for i in range(est.n_features_in_)]
@@ -33,4 +36,4 @@ def run(args) -> None:
         return
     dataset = load_dataset(args.data, data_dir=args.data_dir)
     recon = est.predict(model_input(dataset, est))
-    write_array(args.output, recon, columns=dataset.feature_names)
+    write_array(args.output, recon, columns=dataset.feature_names, force=args.force)

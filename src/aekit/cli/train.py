@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
+from .._atomic import publish_folder, staged_folder
+from .._params import validate_params
 from ..exceptions import DataError, ModelFileError
 from ..training import distributed
-from .._atomic import remove_leftovers
 from ._common import add_data_dir_option, int_tuple, write_csv
 from . import report
 
@@ -45,6 +48,11 @@ FLAGS = [
     (("--seed", "--random-state"), "random_state", int, "random seed for reproducible runs"),
     (("--device",), "device", str, "auto | cpu | cuda"),
 ]
+
+
+MODEL_FILE = "model.safetensors"
+#: every file a run folder may hold: with --force, those the new run does not write are removed
+RUN_FILES = (MODEL_FILE, "history.csv", "loss.png", "reconstructions.png", "codes.png", "run.json", "report.html")
 
 
 def register(sub) -> None:
@@ -129,36 +137,28 @@ def _run(args) -> None:
 
 
 def run_memory(args, checkpoint_every):
-    from .. import AutoEncoder
-    from ..datasets import load_dataset
-
     out: Path = args.out
-    model_path = out / "model.safetensors"
-    if model_path.exists() and not args.force:
-        raise ModelFileError(f"{str(model_path)!r} already exists; pass --force to replace it, or choose another --out")
+    model_path = out / MODEL_FILE
     if out.exists() and not out.is_dir():
         raise DataError(f"--out {str(out)!r} is a file; give a folder")
-    dataset = load_dataset(args.data, data_dir=args.data_dir)
-    params = estimator_params(args)
-    if dataset.X_test is not None and "validation_split" not in params:
-        params["validation_data"] = dataset.X_test
-    params.setdefault("verbose", 0 if args.quiet else 1)
-    trackers = _trackers(args, params)
-    est = AutoEncoder(**params, callbacks=trackers or None)
-    X = dataset.X
-    if dataset.image_shape is not None and len(_sample_ranks(est)) and 1 not in _sample_ranks(est):
-        X = dataset.images()
-        if "validation_data" in params:
-            est.set_params(validation_data=dataset.images(dataset.X_test))
-    out.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(out)  # temporary files of a killed run's writes
-    est.fit(X, **checkpoint_kwargs(args, checkpoint_every))
-    if not distributed.is_main_process():
-        return est  # rank 0 alone writes the model, history, pictures and report
-    est.save(model_path, overwrite=args.force)
-    written = [model_path, write_history(est.history_, out / "history.csv")]
-    written += write_pictures(est, dataset, out)
-    written += report.after_train(est, dataset, out, args.data, args.data_dir, report=not args.no_report, quiet=args.quiet)
+    if model_path.exists() and not args.force:
+        raise ModelFileError(f"{str(model_path)!r} already exists; pass --force to replace it, or choose another --out")
+    est, dataset, X, trackers = _estimator_and_data(args)
+    if not distributed.is_main_process():  # another rank of a run of many processes: it trains, rank 0 writes
+        return est.fit(X, **checkpoint_kwargs(args, checkpoint_every))
+    # The run is written into a hidden folder inside --out, then published in one locked step: a failed run
+    # leaves nothing, two runs into one folder never mix (the second fails, or with --force replaces all).
+    with staged_folder(out) as stage:
+        est.fit(X, **checkpoint_kwargs(args, checkpoint_every))
+        if dataset.feature_names is not None and X is dataset.X:  # as fit keeps a DataFrame's columns; --dask uses them
+            est.feature_names_in_ = np.asarray(dataset.feature_names, dtype=object)
+        est.save(stage / MODEL_FILE)
+        written = [write_history(est.history_, stage / "history.csv")]
+        written += write_pictures(est, dataset, stage)
+        with publish_folder(stage, out, MODEL_FILE, overwrite=args.force, replaces=RUN_FILES):
+            written = [model_path] + [out / p.name for p in written]
+            written += report.after_train(est, dataset, out, args.data, args.data_dir, report=not args.no_report,
+                                          quiet=args.quiet)
     _log_artifacts(trackers, written)
     _summary(args, est, tuple(X.shape), written)
     return est
@@ -221,7 +221,7 @@ def checkpoint_kwargs(args, checkpoint_every) -> dict:
              "data_dir": None if args.data_dir is None else str(args.data_dir), "params": estimator_params(args),
              "checkpoint_every": args.checkpoint_every, "checkpoint_steps": args.checkpoint_steps,
              "no_report": args.no_report}
-    if distributed.environment() is None or distributed.environment()["rank"] == 0:
+    if distributed.is_main_process():
         with atomic_path(folder / ARGS_FILE) as tmp:
             Path(tmp).write_text(json.dumps(saved, indent=2) + "\n", encoding="utf-8")
     return {"checkpoint_dir": folder, "checkpoint_every": checkpoint_every,
@@ -264,7 +264,6 @@ def run_stream(args, checkpoint_every):
     trackers = _trackers(args, params)
     est = AutoEncoder(**params, callbacks=trackers or None)
     out.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(out)
     est.fit(str(args.data), **checkpoint_kwargs(args, checkpoint_every))
     if not distributed.is_main_process():
         return est
@@ -280,6 +279,27 @@ def run_stream(args, checkpoint_every):
     _log_artifacts(trackers, written)
     _summary(args, est, "(streamed)", written)
     return est
+
+
+def _estimator_and_data(args) -> tuple:
+    """``(estimator, dataset, X, trackers)``: the options checked before the data are read, X shaped for the kind."""
+    from .. import AutoEncoder
+    from ..datasets import load_dataset
+
+    params = estimator_params(args)
+    validate_params(AutoEncoder(**params))  # bad options fail before the data are read
+    dataset = load_dataset(args.data, data_dir=args.data_dir)
+    if dataset.X_test is not None and "validation_split" not in params:
+        params["validation_data"] = dataset.X_test
+    params.setdefault("verbose", 0 if args.quiet else 1)
+    trackers = _trackers(args, params)
+    est = AutoEncoder(**params, callbacks=trackers or None)
+    X = dataset.X
+    if dataset.image_shape is not None and len(_sample_ranks(est)) and 1 not in _sample_ranks(est):
+        X = dataset.images()
+        if "validation_data" in params:
+            est.set_params(validation_data=dataset.images(dataset.X_test))
+    return est, dataset, X, trackers
 
 
 def _trackers(args, params: dict) -> list:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import gzip
+import io
+import math
 import struct
 import zlib
 from pathlib import Path
@@ -38,7 +40,7 @@ def decode_idx(buf: bytes, source: str = "IDX data", magic: Optional[int] = None
     if len(buf) < start:
         raise DataError(f"{source} is truncated inside its header; replace it with the original file")
     shape = struct.unpack(f">{ndim}I", buf[4:start])
-    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    size = math.prod(shape) * np.dtype(dtype).itemsize  # Python ints: a header of huge sizes cannot overflow
     if len(buf) - start != size:
         raise DataError(f"{source}: the header gives shape {shape} ({size} bytes of data), but the file holds "
                         f"{len(buf) - start}; the file is truncated or damaged: replace it with the original file")
@@ -52,8 +54,23 @@ def read_idx(path, magic: Optional[int] = None) -> np.ndarray:
         raise DataError(f"no such file: {str(path)!r}")
     buf = path.read_bytes()
     if path.suffix == ".gz":
-        try:
-            buf = gzip.decompress(buf)
-        except (OSError, EOFError, zlib.error) as e:
-            raise DataError(f"{str(path)!r} is not a readable gzip file ({e}); replace it") from e
+        buf = gunzip(buf, repr(str(path)))
     return decode_idx(buf, repr(str(path)), magic)
+
+
+#: deflate expands at most about 1032:1, so a gzip file can hold no more than this times its size
+_DEFLATE_RATIO = 1100
+
+
+def gunzip(buf: bytes, source: str) -> bytes:
+    """The decompressed bytes of a gzip file, refusing more than deflate can hold (a gzip bomb)."""
+    limit = _DEFLATE_RATIO * len(buf) + 65536
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(buf)) as f:
+            data = f.read(limit + 1)
+    except (OSError, EOFError, zlib.error) as e:
+        raise DataError(f"{source} is not a readable gzip file ({e}); replace it") from e
+    if len(data) > limit:
+        raise DataError(f"{source} expands to more than {limit:,} bytes, beyond what deflate can hold; "
+                        "the file is damaged or hostile: replace it")
+    return data

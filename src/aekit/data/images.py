@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import logging
+import struct
+import warnings
 from pathlib import Path
 from typing import Optional, Sequence
 
 import numpy as np
 
+from .._atomic import atomic_path
 from ..exceptions import DataError
 
 __all__ = ["IMAGE_SUFFIXES", "list_images", "read_images", "write_images"]
@@ -27,15 +30,32 @@ def list_images(folder) -> list[Path]:
     return paths
 
 
+#: what Pillow raises on a damaged or hostile image (its PNG plugin raises SyntaxError for bad chunks)
+_IMAGE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error, TypeError, IndexError, KeyError,
+                 ZeroDivisionError, OverflowError)
+
+
 def _gray(path: Path) -> np.ndarray:
-    """One image as (H, W) float32 in [0, 1]; color channels are averaged, alpha is ignored."""
-    from PIL import Image, UnidentifiedImageError
+    """One image as (H, W) float32 in [0, 1]; color channels are averaged, alpha is ignored.
+
+    An image of more pixels than Pillow's ``Image.MAX_IMAGE_PIXELS`` (a decompression bomb) is refused
+    before its pixels are decoded.
+    """
+    from PIL import Image
 
     try:
-        with Image.open(path) as img:
-            img.load()
-    except (OSError, UnidentifiedImageError) as e:
-        raise DataError(f"could not read image {str(path)!r}: {e}") from e
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                img.load()
+                return _pixels(img)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise DataError(f"image {str(path)!r} is too large to read safely ({e}); resize it") from e
+    except _IMAGE_ERRORS as e:
+        raise DataError(f"could not read image {str(path)!r}: {type(e).__name__}: {e}") from e
+
+
+def _pixels(img) -> np.ndarray:
     if img.mode in ("1", "L", "LA", "La"):
         return np.asarray(img.convert("L"), dtype=np.float32) / 255.0
     if img.mode.startswith("I"):  # 16-bit grayscale PNG
@@ -100,6 +120,7 @@ def write_images(folder, images, names: Optional[Sequence[str]] = None, overwrit
     folder.mkdir(parents=True, exist_ok=True)
     pixels = np.round(np.clip(images, 0.0, 1.0) * 255.0).astype(np.uint8)
     for path, img in zip(paths, pixels):
-        Image.fromarray(img).save(path)  # uint8 (H, W) -> mode "L"
+        with atomic_path(path, overwrite=overwrite) as tmp:
+            Image.fromarray(img).save(tmp, format="PNG")  # uint8 (H, W) -> mode "L"
     logger.info("wrote %d images to %s", len(paths), folder)
     return paths

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import csv
 import logging
+import math
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Optional
 
@@ -14,6 +17,7 @@ import numpy as np
 
 from ..exceptions import DataError
 from .dataset import Dataset
+from .validation import as_float32
 
 __all__ = ["read_table"]
 
@@ -90,14 +94,20 @@ def _read_csv(path: Path) -> dict:
                 row = None
     except UnicodeDecodeError as e:
         raise DataError(f"{str(path)!r} is not UTF-8 text ({e}); save the CSV as UTF-8") from e
+    except csv.Error as e:  # a NUL byte, a field beyond the csv module's limit, a stray quote
+        raise DataError(f"{str(path)!r} is not a readable CSV file ({e}); save it again as plain CSV") from e
     if row is None:
         raise DataError(f"{str(path)!r} holds no rows of data; expected an optional header line and rows of numbers")
     try:  # the fast path: numpy's C parser
         X = np.loadtxt(path, delimiter=delimiter, skiprows=header_lines if header else 0, dtype=np.float64,
                        ndmin=2, comments=None, quotechar='"', encoding="utf-8-sig")
     except ValueError as e:
-        raise (_csv_error(path, delimiter, header) or DataError(f"could not read {str(path)!r}: {e}")) from e
-    return {"X": X.astype(np.float32), "feature_names": header}
+        try:
+            found = _csv_error(path, delimiter, header)
+        except (csv.Error, UnicodeDecodeError, StopIteration):
+            found = None
+        raise (found or DataError(f"could not read {str(path)!r}: {e}")) from e
+    return {"X": _float32(X, path), "feature_names": header}
 
 
 def _csv_error(path: Path, delimiter: str, header: Optional[list]) -> Optional[DataError]:
@@ -120,9 +130,13 @@ def _csv_error(path: Path, delimiter: str, header: Optional[list]) -> Optional[D
                 what = "is empty" if not cell.strip() else f"holds {cell.strip()!r}, which is not a number"
                 fix = "fill in or drop missing values" if not cell.strip() else "drop or encode it"
                 return DataError(
-                    f"column {column} (line {reader.line_num}) {what}; aekit takes numeric columns only: {fix}"
+                    f"column {column} (line {reader.line_num} of {str(path)!r}) {what}; aekit takes numeric columns only: {fix}"
                 )
     return None
+
+
+def _float32(arr: np.ndarray, path: Path, what: str = "the data") -> np.ndarray:
+    return as_float32(arr, f"{what} in {str(path)!r}")
 
 
 def _as_2d(arr: np.ndarray, path: Path, what: str = "array") -> dict:
@@ -135,23 +149,79 @@ def _as_2d(arr: np.ndarray, path: Path, what: str = "array") -> dict:
             f"(n_samples, height, width[, channels]). Reshape it, e.g. X.reshape(-1, 1) for one feature"
         )
     if arr.ndim == 2:
-        return {"X": arr.astype(np.float32)}
-    X = arr.reshape(arr.shape[0], -1).astype(np.float32)
+        return {"X": _float32(arr, path, what)}
+    X = _float32(arr.reshape(arr.shape[0], -1), path, what)
     if arr.dtype == np.uint8:  # 8-bit pixels: scale to [0, 1] as the built-in image sets are
         X /= 255.0
     return {"X": X, "image_shape": tuple(int(s) for s in arr.shape[1:])}
 
 
-def _load_npy(path: Path):
+#: what numpy, zipfile and zlib raise on a damaged .npy/.npz: turned into one DataError naming the file
+_NPY_ERRORS = (ValueError, TypeError, OSError, EOFError, SyntaxError, KeyError, RecursionError, OverflowError,
+               NotImplementedError, zipfile.BadZipFile, zlib.error, UnicodeDecodeError)
+#: the most a deflate stream can expand (zlib's limit is 1032:1): what a zip member can hold
+_DEFLATE_RATIO = 1100
+
+
+def _read_array(f, room: int, source: str) -> np.ndarray:
+    """One .npy array from the open file ``f``, after checking that its header's shape fits in ``room`` bytes."""
     try:
-        return np.load(path, allow_pickle=False)
-    except ValueError as e:  # object arrays need pickle, which could run code: refuse
-        raise DataError(f"{str(path)!r} holds Python objects or is not a .npy/.npz file ({e}); "
-                        f"save a numeric array with numpy.save / numpy.savez") from e
+        version = np.lib.format.read_magic(f)
+        shape, fortran, dtype = (np.lib.format.read_array_header_1_0(f) if version == (1, 0)
+                                 else np.lib.format.read_array_header_2_0(f))
+    except Exception as e:  # numpy parses the header with Python's tokenizer: a damaged one fails in many ways
+        raise DataError(f"{source} has a damaged .npy header ({type(e).__name__}: {e}); save it again") from e
+    if dtype.hasobject:  # object arrays need pickle, which could run code: refuse
+        raise DataError(f"{source} holds Python objects; save a numeric array with numpy.save / numpy.savez")
+    need = math.prod(shape) * dtype.itemsize
+    if need > room:
+        raise DataError(f"{source} declares an array of shape {shape} ({need:,} bytes), but the file holds "
+                        f"{room:,} bytes; the file is damaged or truncated: save it again")
+    data = bytearray(need)  # writable, and no larger than the file: checked above
+    got = f.readinto(data)
+    if got != need:
+        raise DataError(f"{source} is truncated: {got:,} of {need:,} bytes of data; save it again")
+    return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+
+
+def _load_npy(path: Path):
+    """A .npy array, or a dict of the arrays of a .npz file (read member by member, each size-checked)."""
+    source = repr(str(path))
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(6)
+            f.seek(0)
+            if magic.startswith(b"PK"):
+                return _load_npz_members(path)
+            if magic != b"\x93NUMPY":
+                raise DataError(f"{source} is not a .npy/.npz file (no numpy or zip magic bytes); "
+                                "save a numeric array with numpy.save / numpy.savez")
+            return _read_array(f, path.stat().st_size, source)
+    except DataError:
+        raise
+    except _NPY_ERRORS as e:
+        raise DataError(f"{source} is not a readable .npy/.npz file ({type(e).__name__}: {e}); "
+                        "save a numeric array with numpy.save / numpy.savez") from e
+
+
+def _load_npz_members(path: Path) -> dict:
+    arrays = {}
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if not info.filename.endswith(".npy"):
+                continue
+            room = info.file_size
+            if info.compress_type != zipfile.ZIP_STORED and room > _DEFLATE_RATIO * info.compress_size + 1024:
+                raise DataError(f"member {info.filename!r} of {str(path)!r} claims {room:,} bytes from "
+                                f"{info.compress_size:,} compressed (a zip bomb or a damaged file)")
+            with archive.open(info) as f:
+                arrays[info.filename[:-4]] = _read_array(f, room, f"member {info.filename!r} of {str(path)!r}")
+    return arrays
 
 
 def _read_npy(path: Path) -> dict:
-    return _as_2d(_load_npy(path), path)
+    array = _load_npy(path)
+    return _read_npz(path, array) if isinstance(array, dict) else _as_2d(array, path)
 
 
 def _labels(y: np.ndarray, n: int, path: Path, name: str) -> np.ndarray:
@@ -165,12 +235,10 @@ def _labels(y: np.ndarray, n: int, path: Path, name: str) -> np.ndarray:
     return y
 
 
-def _read_npz(path: Path) -> dict:
-    archive = _load_npy(path)
-    if isinstance(archive, np.ndarray):  # a .npy saved under a .npz name
-        return _as_2d(archive, path)
-    with archive:
-        arrays = {k: archive[k] for k in archive.files}
+def _read_npz(path: Path, arrays=None) -> dict:
+    arrays = _load_npy(path) if arrays is None else arrays
+    if isinstance(arrays, np.ndarray):  # a .npy saved under a .npz name
+        return _as_2d(arrays, path)
     x_key = "X" if "X" in arrays else next((k for k in arrays if k not in ("y", "X_test", "y_test")), None)
     if x_key is None:
         raise DataError(f"{str(path)!r} holds no data array (found: {', '.join(arrays) or 'nothing'}); "
@@ -205,6 +273,6 @@ def _read_parquet(path: Path) -> dict:
             first = int(np.argmax(col.is_null().to_numpy(zero_copy_only=False)))
             raise DataError(f"column {name!r} has {col.null_count} missing values (the first in row {first + 1}); "
                             f"fill in or drop missing values")
-        columns.append(col.to_numpy().astype(np.float32))
+        columns.append(_float32(col.to_numpy(), path, f"column {name!r}"))
     X = np.column_stack(columns) if columns else np.empty((table.num_rows, 0), np.float32)
     return {"X": X.astype(np.float32, copy=False), "feature_names": list(table.column_names)}

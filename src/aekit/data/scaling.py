@@ -27,7 +27,7 @@ class Scaler:
             return cls(None)
         if kind == "minmax":
             lo, hi = X.min(axis=0), X.max(axis=0)
-            span = hi - lo
+            span = hi.astype(np.float64) - lo  # float64: the range of data near +-3e38 overflows float32
             return cls(kind, lo, np.where(span > 0, 1.0 / np.where(span > 0, span, 1), 0.0).astype(np.float32))
         if kind == "standard":
             mean = X.mean(axis=0, dtype=np.float64)
@@ -55,7 +55,7 @@ class Scaler:
     def transform(self, X: np.ndarray) -> np.ndarray:
         if self.kind is None:
             return X
-        return ((X - self.offset) * self.factor).astype(np.float32, copy=False)
+        return _float32(lambda dtype: (X.astype(dtype, copy=False) - self.offset) * self.factor)
 
     def transform_inplace(self, X: np.ndarray) -> np.ndarray:
         """``transform`` written into ``X`` itself (a float32 chunk the caller owns): the same numbers, no
@@ -70,7 +70,8 @@ class Scaler:
             return X
         # Constant features (factor 0) come back as their training value.
         safe = np.where(self.factor != 0, self.factor, 1.0)
-        return np.where(self.factor != 0, X / safe, 0.0).astype(np.float32) + self.offset
+        return _float32(lambda dtype: np.where(self.factor != 0, X.astype(dtype, copy=False) / safe, 0.0)
+                        .astype(dtype, copy=False) + self.offset)
 
     # -- persistence: arrays go to the weights file, the kind to the JSON config ---------------------
     def state(self) -> dict:
@@ -83,6 +84,17 @@ class Scaler:
         if kind is None:
             return cls(None)
         return cls(kind, np.asarray(tensors["scaler.offset"]), np.asarray(tensors["scaler.factor"]))
+
+
+def _float32(compute) -> np.ndarray:
+    """``compute(np.float32)`` as float32; data near the float32 limit (+-3e38) overflow in between, so then
+    ``compute(np.float64)``, whose result is cast back (values beyond float32 become +-inf, without a warning)."""
+    try:
+        with np.errstate(over="raise", invalid="raise"):
+            return np.asarray(compute(np.float32)).astype(np.float32, copy=False)
+    except FloatingPointError:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.asarray(compute(np.float64)).astype(np.float32)
 
 
 def resolve_scaling(scaling, X: np.ndarray) -> Optional[str]:

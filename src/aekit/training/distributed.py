@@ -96,8 +96,10 @@ def _active() -> bool:
 
 
 def is_main_process() -> bool:
-    """True on rank 0, and in a process that is not part of a group."""
-    return not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0
+    """True on rank 0 (torchrun's ``RANK`` before the group is joined), and in a process started alone."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank() == 0
+    return os.environ.get("RANK", "0") == "0"
 
 
 def _device() -> torch.device:
