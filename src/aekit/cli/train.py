@@ -67,9 +67,9 @@ def register(sub) -> None:
     p.add_argument("data", metavar="DATA", nargs="?", default=None,
                    help="built-in dataset name, data file, or a folder of Parquet files (streamed)")
     p.add_argument("--out", "-o", type=Path, default=None, help="folder for the model and its pictures")
-    p.add_argument("--checkpoint-every", default="auto", metavar="N",
-                   help="save the run's state into OUT/checkpoints every N epochs (0: off); default 'auto': "
-                        "every epoch but at most once a minute, so only runs longer than a minute pay for it")
+    p.add_argument("--checkpoint-every", default="0", metavar="N",
+                   help="save the run's state into OUT/checkpoints every N epochs for --resume; 'auto': every epoch, "
+                        "at most once a minute; default 0: off (a failed run then leaves nothing behind)")
     p.add_argument("--checkpoint-steps", type=int, default=0, metavar="M",
                    help="also save every M optimizer steps within an epoch (default 0: never mid-epoch)")
     p.add_argument("--resume", type=Path, default=None, metavar="RUN",
