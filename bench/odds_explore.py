@@ -1,134 +1,162 @@
-"""How AnomalyDetector's defaults were chosen (docs/anomaly.md): seeds 100-101, not the benchmark's 0-4.
+"""How AnomalyDetector's defaults were chosen (docs/anomaly.md): ODDS half A only, seeds 100-101.
 
-    .venv/bin/python bench/odds_explore.py A     # code size n_features // 4 (the default)
-    .venv/bin/python bench/odds_explore.py B     # code size round(sqrt(n_features))
-    .venv/bin/python bench/odds_explore.py iforest
-    .venv/bin/python bench/odds_explore.py combine   # ways to add the two terms, on AnomalyDetector itself
+    .venv/bin/python bench/odds_explore.py --config members=16,ff=0.5,trim=0.1,steps=1000
+    .venv/bin/python bench/odds_explore.py --config members=16,ff=0.5,trim=0.0,steps=1000 --seeds 100,101
 
-One autoencoder fit per set and seed, several scores from the same fit; prints the mean ROC-AUC of each.
+One ensemble fit per set and seed (``bench/odds.py``'s protocol, other seeds than the benchmark's), several
+scores from the same fit; prints the mean ROC-AUC and AP of each over half A. Half B is never read here.
 An exploration script kept as it was run, not library code.
 """
-import sys, json, time, glob, os
-import numpy as np, scipy.io, torch
-torch.set_num_threads(1)
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import StandardScaler
-from sklearn.metrics import roc_auc_score
-from sklearn.decomposition import PCA
-from sklearn.covariance import LedoitWolf
-from aekit import AutoEncoder
+from __future__ import annotations
 
-def arch(name, d):
-    if name == "A":  # latent ~ d/4, one hidden 2x? 
-        k = max(2, d // 4); return dict(hidden=(max(k*2, min(64, d)),), latent_dim=k)
-    if name == "B":
-        k = max(2, int(round(np.sqrt(d)))); return dict(hidden=(min(64, max(2*k, d)),), latent_dim=k)
-    if name == "C":
-        k = max(1, d // 8); return dict(hidden=(64, 32), latent_dim=k)
-    if name == "E":
-        k = max(1, d // 8); return dict(hidden=(min(64, max(2*k, d)),), latent_dim=k)
-    if name == "D":  # pyod-like
-        return dict(hidden=(64,), latent_dim=32 if d > 32 else max(2, d//2))
-def run(cfgname, seeds, only=None):
-    res = {}
-    for p in sorted(glob.glob('/work/shared/data/odds/*.mat')):
-        name = os.path.basename(p)[:-4]
-        if only and name not in only: continue
-        d = scipy.io.loadmat(p); X = np.asarray(d['X'], float); y = d['y'].ravel().astype(int)
-        for seed in seeds:
-            Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.4, random_state=seed, stratify=y)
-            sc = StandardScaler().fit(Xtr); Xtr = sc.transform(Xtr).astype(np.float32); Xte = sc.transform(Xte).astype(np.float32)
-            a = arch(cfgname, X.shape[1])
-            t = time.time()
-            n = len(Xtr); rng = np.random.default_rng(seed); perm = rng.permutation(n); ncal = int(0.2*n)
-            cal, tr = perm[:ncal], perm[ncal:]
-            est = AutoEncoder(**a, epochs=100, batch_size=min(256, max(32, len(tr)//16)), validation_split=0.15, early_stopping=10, scaling="standard", random_state=seed, weight_decay=0).fit(Xtr[tr])
-            ep = len(est.history_["loss"])
-            e_te = est.reconstruction_error(Xte, per_feature=True)
-            e_tr = est.reconstruction_error(Xtr[tr], per_feature=True)
-            scores = {"mse": e_te.mean(1)}
-            # per-feature normalised by mean training error
-            scores["norm"] = (e_te / (e_tr.mean(0) + 1e-6)).mean(1)
-            # residual mahalanobis (LW on training residuals)
-            Rtr = est.predict(Xtr[tr]) - Xtr[tr]; Rte = est.predict(Xte) - Xte
-            lw = LedoitWolf().fit(Rtr); scores["maha"] = lw.mahalanobis(Rte)
-            Ztr = est.transform(Xtr[tr]); Zte = est.transform(Xte)
-            lwz = LedoitWolf().fit(Ztr); scores["code"] = lwz.mahalanobis(Zte)
-            scores["joint"] = scores["maha"] + scores["code"]
-            mtr = lw.mahalanobis(Rtr); ctr = lwz.mahalanobis(Ztr)
-            scores["joint_med"] = scores["maha"] / np.median(mtr) + scores["code"] / np.median(ctr)
-            ntr = (e_tr / (e_tr.mean(0) + 1e-6)).mean(1)
-            scores["norm_code"] = scores["norm"] / np.median(ntr) + scores["code"] / np.median(ctr)
-            from sklearn.neighbors import NearestNeighbors
-            nn_ = NearestNeighbors(n_neighbors=11).fit(Ztr)
-            kte = nn_.kneighbors(Zte, 10)[0][:, -1]; ktr = nn_.kneighbors(Ztr, 11)[0][:, -1]
-            scores["knn_code"] = kte
-            scores["maha_knn"] = scores["maha"] / np.median(mtr) + kte / np.median(ktr)
-            scores["maha_knn_code"] = scores["maha"] / np.median(mtr) + kte / np.median(ktr) + scores["code"] / np.median(ctr)
-            nnx = NearestNeighbors(n_neighbors=10).fit(Xtr[tr]); scores["knn_raw"] = nnx.kneighbors(Xte, 10)[0][:, -1]
-            k = a["latent_dim"]
-            pca = PCA(min(k, X.shape[1])).fit(Xtr); scores["pca_k"] = ((pca.inverse_transform(pca.transform(Xte)) - Xte)**2).mean(1)
-            scores["lw_raw"] = LedoitWolf().fit(Xtr).mahalanobis(Xte)
-            for key, s in scores.items():
-                res.setdefault(key, {}).setdefault(name, []).append(roc_auc_score(yte, s))
-            print(name, seed, ep, round(time.time()-t,1), {k_: round(v[name][-1],3) for k_, v in res.items()}, flush=True)
-    print("CFG", cfgname)
-    for key, per in res.items():
-        m = {n: np.mean(v) for n, v in per.items()}
-        print(key, round(np.mean(list(m.values())), 4), {n: round(v, 3) for n, v in m.items()})
-    return res
-def iforest(seeds):
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import odds  # noqa: E402  (bench/odds.py: the sets, the halves, the split)
+
+
+def classical(X_tr, X_te, seed):
+    """Reference scores in the raw (standardised) space: kNN (PyOD's default, k=5, largest), ECOD, IForest."""
     from sklearn.ensemble import IsolationForest
-    res = {}
-    for p in sorted(glob.glob('/work/shared/data/odds/*.mat')):
-        name = os.path.basename(p)[:-4]; d = scipy.io.loadmat(p); X = np.asarray(d['X'], float); y = d['y'].ravel().astype(int)
-        for seed in seeds:
-            Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.4, random_state=seed, stratify=y)
-            sc = StandardScaler().fit(Xtr); Xtr = sc.transform(Xtr); Xte = sc.transform(Xte)
-            s = -IsolationForest(random_state=seed, n_jobs=1).fit(Xtr).score_samples(Xte)
-            res.setdefault(name, []).append(roc_auc_score(yte, s))
-    m = {n: round(np.mean(v), 3) for n, v in res.items()}; print("iforest", np.mean(list(m.values())), m)
-def combine():
-    """Rules for adding the residual and code terms of the detector as built (`odds_explore.py combine`)."""
-    from aekit import AnomalyDetector
-    from aekit.applications.anomaly import _codes_and_residuals
-    res = {}
-    for p in sorted(glob.glob('/work/shared/data/odds/*.mat')):
-        name = os.path.basename(p)[:-4]
-        d = scipy.io.loadmat(p); X = np.asarray(d['X'], float); y = d['y'].ravel().astype(int)
-        for seed in (100, 101):
-            Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.4, random_state=seed, stratify=y)
-            sc = StandardScaler().fit(Xtr); Xtr = sc.transform(Xtr).astype(np.float32); Xte = sc.transform(Xte).astype(np.float32)
-            det = AnomalyDetector(random_state=seed).fit(Xtr)
-            em = det.error_model_
-            n = len(Xtr); order = np.random.default_rng(seed).permutation(n); ncal = int(round(0.2 * n)); tr = np.sort(order[ncal:])
-            ztr, rtr = _codes_and_residuals(det.autoencoder_, Xtr[tr]); zte, rte = _codes_and_residuals(det.autoencoder_, Xte)
-            R_tr, C_tr = em._mahalanobis("residual", rtr), em._mahalanobis("code", ztr)
-            R, C = em._mahalanobis("residual", rte), em._mahalanobis("code", zte)
-            q = lambda a, v: np.quantile(a, v)
-            s = {
-                "median_sum": R / np.median(R_tr) + C / np.median(C_tr),
-                "q90_sum": R / q(R_tr, .9) + C / q(C_tr, .9),
-                "q99_sum": R / q(R_tr, .99) + C / q(C_tr, .99),
-                "max_median": np.maximum(R / np.median(R_tr), C / np.median(C_tr)),
-                "max_q99": np.maximum(R / q(R_tr, .99), C / q(C_tr, .99)),
-                "logsum": np.log(R / np.median(R_tr)) + np.log(C / np.median(C_tr)),
-                "zsum": (R - R_tr.mean()) / R_tr.std() + (C - C_tr.mean()) / C_tr.std(),
-                "sqrt_zsum": (np.sqrt(R) - np.sqrt(R_tr).mean()) / np.sqrt(R_tr).std() + (np.sqrt(C) - np.sqrt(C_tr).mean()) / np.sqrt(C_tr).std(),
-                "residual": R, "code": C,
-            }
-            for k, v in s.items():
-                res.setdefault(k, {}).setdefault(name, []).append(roc_auc_score(yte, v))
-            print(name, seed, {k: round(v[name][-1], 3) for k, v in res.items()}, flush=True)
-    for k, per in res.items():
-        m = {n: np.mean(v) for n, v in per.items()}
-        print(k, round(np.mean(list(m.values())), 4), {n: round(v, 3) for n, v in m.items()})
+    from sklearn.neighbors import NearestNeighbors
+
+    from aekit.applications._tails import TailModel
+
+    nn_ = NearestNeighbors(n_neighbors=5).fit(X_tr)
+    return {"knn_raw": nn_.kneighbors(X_te, 5)[0][:, -1],
+            "ecod_raw": _ecod(X_tr, X_te),
+            "iforest": -IsolationForest(random_state=seed).fit(X_tr).score_samples(X_te)}
 
 
-if __name__ == "__main__":  # python bench/odds_explore.py A|B|iforest|combine [sets]
-    if sys.argv[1] == "iforest":
-        iforest([100, 101])
-    elif sys.argv[1] == "combine":
-        combine()
-    else:
-        run(sys.argv[1], [100, 101], sys.argv[2].split(",") if len(sys.argv) > 2 else None)
+def _ecod(X_tr, X_te):
+    from aekit.applications._tails import TailModel
+
+    left, right = TailModel().fit(X_tr).neg_log_tails(X_te)
+    return np.maximum(left.sum(1), right.sum(1))
+
+
+def ensemble_scores(X_tr, X_te, seed, cfg):
+    from aekit.applications._ensemble import fit_ensemble
+    from aekit.applications._tails import TailModel
+
+    model = fit_ensemble(X_tr, seed=seed, n_members=cfg["members"], feature_fraction=cfg["ff"], trim=cfg["trim"],
+                         steps=cfg["steps"], learning_rate=cfg.get("lr", 1e-3))
+    R_tr, Z_tr = residuals_and_codes(model, X_tr)  # (M, n, F), (M, n, K)
+    R_te, Z_te = residuals_and_codes(model, X_te)
+    out = {}
+    out["mse"] = (R_te ** 2).mean(axis=(0, 2))
+    member_tr = (R_tr ** 2).mean(axis=2)  # (M, n)
+    out["member_z"] = ((R_te ** 2).mean(axis=2) / np.median(member_tr, axis=1, keepdims=True)).mean(0)
+    scale = np.sqrt((R_tr ** 2).mean(axis=1, keepdims=True)) + 1e-3  # (M, 1, F)
+    out["feat_z2"] = ((R_te / scale) ** 2).mean(axis=(0, 2))
+    med = np.median(R_tr, axis=1, keepdims=True)
+    mad = 1.4826 * np.median(np.abs(R_tr - med), axis=1, keepdims=True) + 1e-3
+    zr = (R_te - med) / mad
+    out["feat_rz2"] = (zr ** 2).mean(axis=(0, 2))
+    out["feat_rz_abs"] = np.abs(zr).mean(axis=(0, 2))
+    Rb_tr, Rb_te = R_tr.mean(0), R_te.mean(0)  # (n, F): the ensemble's mean reconstruction's residual
+    mb = np.median(Rb_tr, 0)
+    sb = 1.4826 * np.median(np.abs(Rb_tr - mb), 0) + 1e-3
+    zb = np.abs((Rb_te - mb) / sb)
+    out["avg_rz2"] = (zb ** 2).mean(1)
+    k = max(1, int(round(np.sqrt(zb.shape[1]))))
+    out["avg_topk"] = np.sort(zb, 1)[:, -k:].mean(1)
+    out["avg_max"] = zb.max(1)
+    tm = TailModel().fit(Rb_tr)
+    out["avg_tails"] = tm.score(Rb_te)
+    # tails per member, averaged
+    out["member_tails"] = np.mean([TailModel().fit(R_tr[m]).score(R_te[m]) for m in range(len(R_tr))], 0)
+    out["xz_fisher"] = TailModel().fit(np.hstack([X_tr, Rb_tr, Z_tr.transpose(1, 0, 2).reshape(len(X_tr), -1)])).score(
+        np.hstack([X_te, Rb_te, Z_te.transpose(1, 0, 2).reshape(len(X_te), -1)]))
+    # code term: distance of the code from the training codes, per member (diagonal, robust), averaged
+    zm = np.median(Z_tr, 1, keepdims=True)
+    zs = 1.4826 * np.median(np.abs(Z_tr - zm), 1, keepdims=True) + 1e-3
+    code = (((Z_te - zm) / zs) ** 2).sum(2)  # (M, n)
+    code_tr = (((Z_tr - zm) / zs) ** 2).sum(2)
+    out["code"] = (code / np.median(code_tr, 1, keepdims=True)).mean(0)
+    rtr = ((R_tr - med) / mad) ** 2
+    res_tr = rtr.mean(2)
+    res_te = (zr ** 2).mean(2)
+    out["rz2+code"] = (res_te / np.median(res_tr, 1, keepdims=True)
+                       + code / np.median(code_tr, 1, keepdims=True)).mean(0)
+    xr = TailModel().fit(np.hstack([X_tr, Rb_tr]))
+    out["xr_fisher"] = xr.score(np.hstack([X_te, Rb_te]))
+    left, right = xr.neg_log_tails(np.hstack([X_te, Rb_te]))
+    out["xr_ecod"] = np.maximum(left.sum(1), right.sum(1))
+    out["r_fisher"] = TailModel().fit(Rb_tr).score(Rb_te)
+    out["x_fisher"] = TailModel().fit(X_tr).score(X_te)
+    out["seconds"] = None
+    return out
+
+
+def residuals_and_codes(model, X: np.ndarray, batch: int = 2048):
+    """Per member: ``(residuals (M, n, F), codes (M, n, K))`` of scaled ``X`` as float64 numpy arrays."""
+    import torch
+
+    model.eval()
+    res, codes = [], []
+    x_all = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+    with torch.no_grad():
+        for i in range(0, len(X), batch):
+            x = x_all[i:i + batch]
+            out = model(x)
+            res.append(x.unsqueeze(0) - out["logits"])
+            codes.append(out["code"])
+    return torch.cat(res, 1).double().numpy(), torch.cat(codes, 1).double().numpy()
+
+
+def rank(s):
+    from scipy.stats import rankdata
+
+    return rankdata(s) / len(s)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser()
+    p.add_argument("--config", default="members=16,ff=0.5,trim=0.1,steps=1000")
+    p.add_argument("--seeds", default="100,101")
+    p.add_argument("--sets", default=",".join(odds.HALVES["A"]))
+    p.add_argument("--combos", default="")
+    args = p.parse_args(argv)
+    cfg = {k: float(v) if "." in v else int(v) for k, v in (kv.split("=") for kv in args.config.split(","))}
+    odds.one_thread()
+    sets = [s for s in args.sets.split(",") if s]
+    assert all(s in odds.HALVES["A"] for s in sets), "the exploration reads half A only"
+    res: dict = {}
+    for name in sets:
+        X, y = odds.load_set(name)
+        for seed in [int(s) for s in args.seeds.split(",")]:
+            X_tr, X_te, y_te = odds.split(X, y, seed)
+            t = time.perf_counter()
+            scores = ensemble_scores(X_tr, X_te, seed, cfg)
+            secs = time.perf_counter() - t
+            scores.pop("seconds")
+            scores.update(classical(X_tr, X_te, seed))
+            for a, b in [("xr_fisher", "knn_raw"), ("avg_tails", "knn_raw"), ("r_fisher", "knn_raw"),
+                         ("xr_fisher", "iforest")]:
+                scores[f"rank({a}+{b})"] = rank(scores[a]) + rank(scores[b])
+            folder = os.path.join(odds.BENCH, "out", "explore-scores", args.config)
+            os.makedirs(folder, exist_ok=True)
+            np.savez(os.path.join(folder, f"{name}-{seed}.npz"), y=y_te, **scores)
+            for key, s in scores.items():
+                m = odds.metrics(y_te, s)
+                res.setdefault(key, {}).setdefault(name, []).append((m["roc_auc"], m["ap"]))
+            print(name, seed, f"{secs:.1f}s", {k: round(v[name][-1][0], 3) for k, v in res.items()}, flush=True)
+    print("CFG", cfg)
+    for key, per in res.items():
+        auc = np.mean([np.mean([a for a, _ in v]) for v in per.values()])
+        ap = np.mean([np.mean([b for _, b in v]) for v in per.values()])
+        print(f"{key:28s} auc {auc:.4f} ap {ap:.4f} ", {n: round(float(np.mean([a for a, _ in v])), 3)
+                                                        for n, v in per.items()})
+    with open(os.path.join(odds.BENCH, "out", f"explore-{args.config}.json"), "w") as f:
+        json.dump({"config": cfg, "results": res}, f)
+
+
+if __name__ == "__main__":
+    main()

@@ -181,7 +181,7 @@ def test_not_fitted():
     [
         ({"kind": "nope"}, r"The 'kind' parameter of AutoEncoder must be a str among \{.*'dense'.*\}. Got 'nope' instead."),
         ({"activation": "swishy"}, "The 'activation' parameter of AutoEncoder must be a str among .* Got 'swishy'"),
-        ({"epochs": 0}, r"The 'epochs' parameter of AutoEncoder must be an int in the range \[1, inf\). Got 0 instead."),
+        ({"epochs": 0}, r"The 'epochs' parameter of AutoEncoder must be an int in the range \[1, inf\) or a str among {'auto'}. Got 0 instead."),
         ({"optimizer": "lbfgs"}, "The 'optimizer' parameter of AutoEncoder must be a str among"),
         ({"scaling": "robust"}, "The 'scaling' parameter of AutoEncoder must be a str among .* or None. Got 'robust'"),
         ({"validation_split": 1.5}, r"The 'validation_split' parameter of AutoEncoder must be a float in the range \[0, 1\)"),

@@ -18,6 +18,7 @@ from .data.validation import check_array, check_random_state_int, feature_names_
 from .exceptions import DataError
 from .models.penalties import make_penalties
 from .training import ProgressBar, TrainConfig, Trainer, distributed
+from .training.config import AUTO_STEPS, resolve_epochs
 from .training.callbacks import KLWarmup
 from .training.checkpoint import Checkpointer
 from .training.device import resolve_device
@@ -40,9 +41,14 @@ def processes(est) -> distributed.Context:
     return distributed.setup(device="cuda" if device.startswith("cuda") else device)
 
 
-def make_trainer(est, output_activation: str, ctx: distributed.Context, seed: int,
-                 epochs: Optional[int] = None) -> Trainer:
-    cfg = TrainConfig(epochs=est.epochs if epochs is None else epochs, batch_size=est.batch_size,
+def make_trainer(est, output_activation: str, ctx: distributed.Context, seed: int, epochs: Optional[int] = None,
+                 n_samples: Optional[int] = None) -> Trainer:
+    """The one loop set up from the estimator's parameters, for this process (``ctx``). ``epochs='auto'``
+    needs ``n_samples`` (the training rows); a stream of unknown length counts as large (AUTO_EPOCHS epochs)."""
+    if epochs is None:
+        rows = n_samples if n_samples is not None else AUTO_STEPS * int(est.batch_size)
+        epochs = resolve_epochs(est.epochs, rows, est.batch_size)
+    cfg = TrainConfig(epochs=epochs, batch_size=est.batch_size,
                       learning_rate=est.learning_rate, optimizer=est.optimizer, weight_decay=est.weight_decay,
                       early_stopping=est.early_stopping, device=ctx.device, seed=seed, rank=ctx.rank,
                       world_size=ctx.world_size, fused_step=not callable(est.loss))
@@ -136,7 +142,8 @@ def fit_stream(est, X, cls, ctx, checkpoint_dir, every, steps, keep, shuffle_buf
     extra = restored_extra(checkpoints)
     seed = extra["seed"] if extra else check_random_state_int(est.random_state)
     source, train_src, val, scaler, output_activation, loss, scaled_range = stream_setup(est, source, seed, extra, cls)
-    trainer = make_trainer(est, output_activation, ctx, seed)  # validates batch_size against the processes
+    # validates batch_size against the processes before the stream's batches are set up
+    trainer = make_trainer(est, output_activation, ctx, seed, n_samples=train_src.n_rows)
     batches, validation = stream_batches(est, train_src, val, scaler, seed, ctx, shuffle_buffer)
     extra = {**scaler_extra(seed, scaler), "scaled_range": list(scaled_range)}
     with seeded(device, seed):

@@ -161,7 +161,7 @@ def _autoencoder_constraints() -> dict:
         "upsample": (Options(*UPSAMPLES), NONE), "bottleneck": (Options(*BOTTLENECKS), NONE),
         "beta": Real(0, None), "beta_warmup": Integer(0), "activity_l1": Real(0, None),
         "sparsity_target": Real(0, 1, "neither"), "sparsity_weight": Real(0, None),
-        "noise": (Options(*NOISES), NONE), "noise_factor": Real(0, None), "epochs": Integer(1),
+        "noise": (Options(*NOISES), NONE), "noise_factor": Real(0, None), "epochs": (Integer(1), Options("auto")),
         "batch_size": Integer(1), "learning_rate": Real(0, None, "neither"),
         "optimizer": (Options(*OPTIMIZERS), Callable("a callable optimizer(params) -> torch.optim.Optimizer")),
         "weight_decay": Real(0, None), "validation_split": Real(0, 1, "left"),
@@ -179,9 +179,9 @@ def _detector_constraints() -> dict:
     from .estimator import AutoEncoder
 
     return {
-        "autoencoder": (Instance(AutoEncoder, name="an aekit.AutoEncoder"), NONE),
+        "autoencoder": (Instance(AutoEncoder, name="an aekit.AutoEncoder"), Options("ensemble"), NONE),
         "contamination": Real(0, 0.5, "right"), "alpha": (Real(0, 1, "neither"), NONE),
-        "calibration_fraction": Real(0, 1, "left"), "anomaly_score": Options(*SCORES), "random_state": SEED,
+        "calibration_fraction": Real(0, 1, "left"), "anomaly_score": Options("auto", *SCORES), "random_state": SEED,
     }
 
 
@@ -232,5 +232,5 @@ def validate_params(est) -> None:
             check_param(name, params[name], rule, owner)
     if isinstance(est, AutoEncoder):
         _check_applies(est, owner)
-    elif est.autoencoder is not None:
+    elif isinstance(est.autoencoder, AutoEncoder):
         validate_params(est.autoencoder)

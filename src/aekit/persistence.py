@@ -184,8 +184,9 @@ _AE_SCHEMA = {"class": (str,), "params": (dict,), "model": {"kind": (str,), "con
 #: the header of each loadable class, checked before anything is rebuilt from it
 HEADER_SCHEMAS = {
     "AutoEncoder": _AE_SCHEMA,
-    "AnomalyDetector": {"class": (str,), "params": (dict,), "default_autoencoder": (bool,),
-                        "autoencoder": _AE_SCHEMA, "threshold": (int, float), "n_calibration": (int,),
+    # the networks' part ("members") is checked by AnomalyDetector._from_bundle, which refuses the layout
+    # written before the ensemble detector (no "detector_format") with a message that says how to refit
+    "AnomalyDetector": {"class": (str,), "params": (dict,), "threshold": (int, float), "n_calibration": (int,),
                         "input_shape": (list,), "feature_names": (list, type(None))},
 }
 

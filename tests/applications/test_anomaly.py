@@ -77,10 +77,8 @@ def test_save_load_round_trip(detector, tmp_path):
 
 
 def test_default_autoencoder_is_sized_for_the_data():
-    det = AnomalyDetector(contamination=0.1, random_state=0).fit(normal_data(300, 0))
-    ae = det.autoencoder_
+    ae = aekit.applications.default_autoencoder(6, 300, random_state=0)
     assert ae.scaling == "standard" and ae.latent_dim == 2 and ae.early_stopping
-    assert det.get_params()["autoencoder"] is None
 
 
 @pytest.mark.parametrize("params, match", [
@@ -91,7 +89,7 @@ def test_default_autoencoder_is_sized_for_the_data():
     ({"alpha": 0.001}, r"alpha=0.001 needs at least 999 calibration samples, but calibration_fraction=0.2 of 100 "
                        r"samples gives 20"),
     ({"anomaly_score": "likelihood"}, "The 'anomaly_score' parameter of AnomalyDetector must be a str among "
-                                      r"\{'joint', 'residual', 'reconstruction'\}. Got 'likelihood'"),
+                                      r"\{'auto', 'tails', 'joint', 'residual', 'reconstruction'\}. Got 'likelihood'"),
 ])
 def test_bad_parameters(params, match):
     with pytest.raises(ValueError, match=match):
@@ -103,7 +101,7 @@ def test_errors_after_fit(detector):
         detector.predict(np.zeros((2, 5)))
     with pytest.raises(NotFittedError, match="not fitted yet"):
         AnomalyDetector().predict(np.zeros((2, 6)))
-    with pytest.raises(TypeError, match="The .autoencoder. parameter of AnomalyDetector must be an aekit.AutoEncoder or None. Got .dense."):
+    with pytest.raises(TypeError, match="The .autoencoder. parameter of AnomalyDetector must be an aekit.AutoEncoder, a str among {'ensemble'} or None. Got .dense."):
         AnomalyDetector("dense").fit(normal_data(50, 0))
 
 
@@ -115,7 +113,7 @@ def test_no_pvalues_without_calibration():
         det.pvalues(normal_data(10, 1))
 
 
-@pytest.mark.parametrize("score", ["residual", "reconstruction"])
+@pytest.mark.parametrize("score", ["joint", "residual", "reconstruction"])
 def test_other_scores_rank_the_outlier_last(score):
     det = AnomalyDetector(small_ae(), anomaly_score=score, random_state=0).fit(normal_data(500, 0))
     s = det.score_samples(np.array([[0, 0, 0, 0, 0, 0], [0, 0, 0, 6, -6, 0]], dtype=np.float32))

@@ -20,8 +20,9 @@ def test_page_is_self_contained_and_has_every_section(tiny_report):
     # nothing is fetched: no external scripts, styles or images
     assert not re.search(r'(src|href)="(https?:)?//', html)
     assert "https://" not in html and "http://" not in html
-    assert html.count('<img src="data:image/png;base64,') >= 7
+    assert html.count('<img src="data:image/png;base64,') >= 6
     assert "aekitExplorers" in html  # the bundled explorer script is inlined
+    assert 'alt="scatter of the codes"' not in html  # the scatter is shown once: by the explorer
 
 
 def test_collect_shapes_and_subset(tiny):

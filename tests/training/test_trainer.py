@@ -198,3 +198,40 @@ def test_progress_lines_when_not_a_terminal(small_digits):
     lines = stream.getvalue().splitlines()
     assert "\r" not in stream.getvalue() and 2 <= len(lines) <= 21
     assert lines[-1].startswith("epoch 40/40") and "val_loss=" in lines[-1] and "eta" in lines[-1]
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_on_batch_end_after_every_optimizer_step(small_digits, fused):
+    from aekit.models import create_model
+    from aekit.training import Callback
+
+    class Steps(Callback):
+        def __init__(self):
+            self.calls = []
+
+        def on_batch_end(self, batch, trainer, model):
+            self.calls.append((batch, trainer.steps_per_epoch))
+
+    X, _ = small_digits
+    seen = Steps()
+    model = create_model("dense", input_shape=(64,), latent_dim=2, hidden=(8,))
+    Trainer(TrainConfig(epochs=2, batch_size=64, fused_step=fused), callbacks=[seen]).fit(model, torch.from_numpy(X))
+    per_epoch = -(-len(X) // 64)
+    assert seen.calls == [(b, per_epoch) for b in range(per_epoch)] * 2
+
+
+def test_progress_lines_inside_a_long_epoch(small_digits):
+    import io
+
+    from aekit.models import create_model
+    from aekit.training import ProgressBar
+
+    X, _ = small_digits
+    stream = io.StringIO()
+    model = create_model("dense", input_shape=(64,), latent_dim=2, hidden=(8,))
+    Trainer(TrainConfig(epochs=1, batch_size=8), callbacks=[ProgressBar(stream=stream, interval=0.0)]).fit(
+        model, torch.from_numpy(X))
+    lines = stream.getvalue().splitlines()
+    n = -(-len(X) // 8)
+    assert lines[0] == "epoch 1/1  batch 1/%d  " % n + lines[0].split("  ")[-1] and lines[-1].startswith("epoch 1/1  loss=")
+    assert len(lines) == n  # one per batch but the last (its epoch line follows), at interval 0

@@ -21,9 +21,15 @@ from .. import persistence
 from .._params import Integer, check_param, validate_params
 from ..data.validation import check_array, check_n_features, check_random_state_int, feature_names_of
 from ..estimator import AutoEncoder
-from ..exceptions import NotFittedError
+from ..exceptions import ModelFileError, NotFittedError
 from ..models import model_class
 from ._error_model import SCORES, ErrorModel
+from ._members import AutoEncoderMembers, EnsembleMembers
+
+#: rows scored at a time: bounds the memory of scoring large data (tails work in float64 on 2 x F columns)
+CHUNK_ROWS = 4096
+#: the detector file layout this aekit writes and reads (1: before the ensemble, issue 12)
+DETECTOR_FORMAT = 2
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +37,8 @@ __all__ = ["AnomalyDetector", "default_autoencoder"]
 
 
 def default_autoencoder(n_features: int, n_samples: int, random_state=None, **overrides) -> AutoEncoder:
-    """The autoencoder :class:`AnomalyDetector` trains when given none, sized for tabular data.
+    """One autoencoder sized for tabular data: what ``aekit fit-detector`` trains when given autoencoder options
+    (and :class:`AnomalyDetector`'s default before the ensemble; ``AnomalyDetector(default_autoencoder(...))``).
 
     Standard scaling; one hidden layer of ``max(2k, min(64, n_features))`` units around a code of
     ``k = max(2, n_features // 4)``; up to 100 epochs with early stopping (patience 10) on a 15 %
@@ -52,13 +59,17 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     """Outlier detection with any autoencoder: scores, labels, calibrated p-values and explanations.
 
     ``fit`` holds out a random ``calibration_fraction`` of the (mostly normal) training data, trains the
-    autoencoder on the rest, and scores the held-out part. Those calibration scores give conformal p-values
+    autoencoders on the rest, and scores the held-out part. Those calibration scores give conformal p-values
     (for a new normal sample, ``P(pvalue <= a) <= a`` for every ``a``) and, with ``alpha``, the threshold.
 
     Parameters
     ----------
-    autoencoder : AutoEncoder or None, default=None
-        An unfitted template, cloned and trained in ``fit``. None uses :func:`default_autoencoder`.
+    autoencoder : AutoEncoder, 'ensemble' or None, default=None
+        An unfitted template, cloned and trained in ``fit``. None trains the default: one dense autoencoder
+        sized by :func:`default_autoencoder` from the data's shape. 'ensemble' trains a batched ensemble of
+        16 small dense autoencoders, each on its own random half of the features, with a truncated loss
+        (``aekit.applications._ensemble``); it won the half of the ODDS sets it was designed on and lost the
+        other half, so it is not the default (docs/anomaly.md has both tables).
     contamination : float in (0, 0.5], default=0.1
         Expected fraction of outliers in the training data: ``offset_`` flags this fraction of ``X``
         in ``fit`` (as scikit-learn and PyOD do).
@@ -68,16 +79,19 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     calibration_fraction : float in [0, 1), default=0.2
         Share of the training data held out (not trained on) for the ``alpha`` threshold and the p-values.
         With 0, ``pvalues`` and ``alpha`` are unavailable.
-    anomaly_score : {'joint', 'residual', 'reconstruction'}, default='joint'
-        'joint' adds a Mahalanobis distance of the code to one of the reconstruction residual (see
-        ``aekit.applications._error_model``); 'residual' keeps the residual term only; 'reconstruction'
-        is the mean squared reconstruction error, as PyOD's AutoEncoder scores.
+    anomaly_score : {'auto', 'tails', 'joint', 'residual', 'reconstruction'}, default='auto'
+        'auto' is 'joint' for one autoencoder and 'tails' for the ensemble.
+        'tails' sums ``-log`` empirical tail probabilities (as ECOD does) over each standardised feature and
+        each feature's reconstruction residual; 'joint' adds a Mahalanobis distance of the code to one of the
+        residual (see ``aekit.applications._error_model``); 'residual' keeps the residual term only;
+        'reconstruction' is the mean squared reconstruction error, as PyOD's AutoEncoder scores.
     random_state : int or None
         Seeds the calibration split and, for the default autoencoder, its training.
 
     Attributes
     ----------
-    autoencoder_ : AutoEncoder, fitted
+    members_ : the fitted networks (``_members.EnsembleMembers`` or ``AutoEncoderMembers``)
+    autoencoder_ : AutoEncoder, fitted, when ``autoencoder`` was given; else None
     offset_ : float, on the ``score_samples`` scale (scikit-learn's: ``decision_function = score_samples - offset_``);
         samples scoring below it are outliers
     threshold_ : float, PyOD's: ``-offset_``, on the anomaly-score scale; samples scoring above it are outliers
@@ -100,7 +114,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     """
 
     def __init__(self, autoencoder=None, contamination=0.1, alpha=None, calibration_fraction=0.2,
-                 anomaly_score="joint", random_state=None):
+                 anomaly_score="auto", random_state=None):
         self.autoencoder = autoencoder
         self.contamination = contamination
         self.alpha = alpha
@@ -110,23 +124,23 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
 
     # -- fitting ---------------------------------------------------------------------------------
     def fit(self, X, y=None):
-        """Train the autoencoder on part of ``X`` and calibrate on the rest. ``y`` is ignored. Returns self."""
+        """Train the autoencoders on part of ``X`` and calibrate on the rest. ``y`` is ignored. Returns self."""
         self._check_params()
-        template = self.autoencoder if self.autoencoder is not None else AutoEncoder()
+        template = self.autoencoder if isinstance(self.autoencoder, AutoEncoder) else AutoEncoder()
         X_arr = check_array(X, sample_ranks=model_class(template.kind).sample_ranks, estimator=type(self).__name__)
         seed = check_random_state_int(self.random_state)
         train, cal = self._split(len(X_arr), seed)
-        if self.autoencoder is None:
-            ae = default_autoencoder(int(np.prod(X_arr.shape[1:])), len(train), random_state=seed)
+        if self.autoencoder == "ensemble":
+            members = EnsembleMembers.fit(X_arr[train], seed)
         else:
-            ae = clone(self.autoencoder)
-        ae.fit(X_arr[train])
-        model = ErrorModel(self.anomaly_score).fit(*_codes_and_residuals(ae, X_arr[train]))
-        all_scores = model.score(*_codes_and_residuals(ae, X_arr))  # (n,) anomaly scores of X
-        cal_scores = all_scores[cal]
-        self.autoencoder_ = ae
-        self.error_model_ = model
-        self.calibration_scores_ = np.sort(cal_scores)
+            template = (self.autoencoder if self.autoencoder is not None else
+                        default_autoencoder(int(np.prod(X_arr.shape[1:])), len(train), random_state=seed))
+            members = AutoEncoderMembers(clone(template).fit(X_arr[train]))
+        self.members_ = members
+        self.error_model_ = ErrorModel(self._score_name())
+        self.error_model_.fit(*members.parts(X_arr[train], codes=self.error_model_.uses_codes))
+        all_scores = self._scores_of(X_arr)  # (n,) anomaly scores of X
+        self.calibration_scores_ = np.sort(all_scores[cal])
         self.n_calibration_ = len(cal)
         self.input_shape_ = tuple(X_arr.shape[1:])
         self.n_features_in_ = int(np.prod(self.input_shape_))
@@ -138,6 +152,17 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         self.decision_scores_ = all_scores
         self.offset_ = self._threshold(all_scores)
         return self
+
+    def _score_name(self) -> str:
+        if self.anomaly_score != "auto":
+            return self.anomaly_score
+        return "tails" if self.autoencoder == "ensemble" else "joint"
+
+    @property
+    def autoencoder_(self):
+        """The fitted AutoEncoder; None for the ensemble (``members_.model``)."""
+        self._check_fitted()
+        return getattr(self.members_, "autoencoder", None)
 
     # -- PyOD's names, in PyOD's sign (higher = more abnormal) -------------------------------------
     @property
@@ -204,19 +229,26 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
 
     # -- scoring ---------------------------------------------------------------------------------
     def _check_fitted(self) -> None:
-        if not hasattr(self, "autoencoder_"):
+        if not hasattr(self, "members_"):
             raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
                                  "appropriate arguments before using this estimator.")
 
     def _validate(self, X) -> np.ndarray:
         self._check_fitted()
-        arr = check_array(X, sample_ranks=type(self.autoencoder_.model_).sample_ranks, estimator=type(self).__name__)
+        ranks = (1,) if self.autoencoder_ is None else type(self.autoencoder_.model_).sample_ranks
+        arr = check_array(X, sample_ranks=ranks, estimator=type(self).__name__)
         check_n_features(arr, self.input_shape_, estimator=type(self).__name__)
         return arr
 
+    def _scores_of(self, arr: np.ndarray) -> np.ndarray:
+        """Anomaly scores of validated ``arr``, ``CHUNK_ROWS`` rows at a time."""
+        em = self.error_model_
+        parts = (self.members_.parts(arr[i:i + CHUNK_ROWS], codes=em.uses_codes)
+                 for i in range(0, len(arr), CHUNK_ROWS))
+        return np.concatenate([em.score(*p) for p in parts]) if len(arr) else np.zeros(0)
+
     def _anomaly_scores(self, X) -> np.ndarray:
-        arr = self._validate(X)
-        return self.error_model_.score(*_codes_and_residuals(self.autoencoder_, arr))
+        return self._scores_of(self._validate(X))
 
     def score_samples(self, X) -> np.ndarray:
         """Normality score per sample, ``(n_samples,)``: higher = more normal (minus the anomaly score)."""
@@ -237,25 +269,36 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         p-value at most ``a`` is at most ``a``.
         """
         self._check_fitted()
-        if self.n_calibration_ == 0:
-            raise ValueError("this detector was fitted with calibration_fraction=0, so it has no calibration "
-                             "scores for p-values; refit with calibration_fraction > 0 (e.g. 0.2)")
-        scores = self._anomaly_scores(X)
+        self._check_calibrated()
+        return self.pvalues_of_scores(-self.score_samples(X))
+
+    def pvalues_of_scores(self, anomaly_scores) -> np.ndarray:
+        """The p-values of already computed anomaly scores (``-score_samples``): score once, use twice."""
+        self._check_fitted()
+        self._check_calibrated()
+        scores = np.asarray(anomaly_scores, dtype=np.float64)
         cal = self.calibration_scores_
         at_least = len(cal) - np.searchsorted(cal, scores, side="left")
         return (1.0 + at_least) / (len(cal) + 1.0)
 
+    def _check_calibrated(self) -> None:
+        if self.n_calibration_ == 0:
+            raise ValueError("this detector was fitted with calibration_fraction=0, so it has no calibration "
+                             "scores for p-values; refit with calibration_fraction > 0 (e.g. 0.2)")
+
     # -- explanation -----------------------------------------------------------------------------
     def explain(self, X):
-        """Each feature's share of each sample's reconstruction error, ``(n_samples, n_features)``; rows sum to 1.
+        """Each feature's share of each sample's anomaly score, ``(n_samples, n_features)``; rows sum to 1.
 
-        A feature's squared error is first divided by its mean on the training data, so a feature that is
-        always hard to reconstruct does not dominate every explanation. For a pandas DataFrame input the
-        result is a DataFrame with the same columns and index; otherwise an ndarray (column names are in
+        With the default score ('tails'), a feature's part is the ``-log`` two-sided tail probability of its
+        residual (how badly it breaks the autoencoders' picture of how the features go together). With the
+        other scores, its squared error divided by its mean on the training data, so a feature that is always
+        hard to reconstruct does not dominate. For a pandas DataFrame input the result is a DataFrame with the
+        same columns and index; otherwise an ndarray (column names are in
         ``feature_names_in_`` and :meth:`top_features`).
         """
         arr = self._validate(X)
-        shares = self.error_model_.feature_shares(_codes_and_residuals(self.autoencoder_, arr, codes=False)[1])
+        shares = self.error_model_.feature_shares(self.members_.parts(arr, codes=False)[0])
         if hasattr(X, "columns") and hasattr(X, "index"):
             import pandas as pd
 
@@ -279,10 +322,9 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
 
     # -- model files -----------------------------------------------------------------------------
     def save(self, path, overwrite: bool = False):
-        """Write the fitted detector (autoencoder, error model, calibration scores) to ``path``; no pickle."""
+        """Write the fitted detector (networks, error model, calibration scores) to ``path``; no pickle."""
         self._check_fitted()
-        ae = self.autoencoder_
-        tensors = {f"autoencoder.{k}": v for k, v in ae._bundle_tensors().items()}
+        tensors = {f"members.{k}": v for k, v in self.members_.tensors().items()}
         tensors.update({f"error_model.{k}": v for k, v in self.error_model_.state().items()})
         tensors["calibration_scores"] = self.calibration_scores_
         tensors["decision_scores"] = self.decision_scores_
@@ -291,9 +333,9 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             params["random_state"] = None
         config = {
             "class": type(self).__name__,
+            "detector_format": DETECTOR_FORMAT,
             "params": params,
-            "default_autoencoder": self.autoencoder is None,
-            "autoencoder": ae._bundle_config(),
+            "members": self.members_.config(),
             "threshold": self.offset_,
             "n_calibration": self.n_calibration_,
             "input_shape": list(self.input_shape_),
@@ -304,13 +346,25 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
 
     @classmethod
     def _from_bundle(cls, tensors: dict, config: dict):
+        if config.get("detector_format") != DETECTOR_FORMAT:
+            raise ModelFileError(
+                f"this detector file has layout {config.get('detector_format', 1)} (an aekit from before the "
+                f"ensemble detector); this aekit reads layout {DETECTOR_FORMAT} only. Refit it: "
+                "aekit fit-detector TRAIN -o detector.safetensors (or AnomalyDetector().fit(X).save(path))")
+
         def part(prefix):
             return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
 
-        ae = AutoEncoder._from_bundle(part("autoencoder."), config["autoencoder"])
-        det = cls(autoencoder=None if config["default_autoencoder"] else clone(ae), **config["params"])
-        det.autoencoder_ = ae
-        det.error_model_ = ErrorModel.from_state(config["params"]["anomaly_score"], part("error_model."))
+        kinds = {"ensemble": EnsembleMembers, "autoencoder": AutoEncoderMembers}
+        spec = config.get("members")
+        if not isinstance(spec, dict) or spec.get("kind") not in kinds:
+            raise ModelFileError(f"this detector file has a damaged header: 'members' is {spec!r}, expected an "
+                                 f"object whose 'kind' is one of {', '.join(kinds)}; refit and save the detector")
+        members = kinds[spec["kind"]].from_bundle(part("members."), spec)
+        ae = getattr(members, "autoencoder", None)
+        det = cls(autoencoder="ensemble" if ae is None else clone(ae), **config["params"])
+        det.members_ = members
+        det.error_model_ = ErrorModel.from_state(det._score_name(), part("error_model."))
         det.calibration_scores_ = np.asarray(tensors["calibration_scores"], dtype=np.float64)
         det.n_calibration_ = int(config["n_calibration"])
         det.offset_ = float(config["threshold"])
@@ -321,10 +375,3 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             det.feature_names_in_ = np.asarray(config["feature_names"], dtype=object)
         return det
 
-
-def _codes_and_residuals(ae: AutoEncoder, X: np.ndarray, codes: bool = True):
-    """``(codes (n, latent_dim), residuals (n, n_features))`` in the scaled space the autoencoder trained in."""
-    scaled = ae.scaler_.transform(X)
-    recon = ae.scaler_.transform(ae.predict(X))
-    residuals = (scaled - recon).reshape(len(X), -1)
-    return (ae.transform(X) if codes else None), residuals

@@ -50,7 +50,7 @@ class Progress:
 
 
 @contextlib.contextmanager
-def chunk_writer(path, n_rows: int, columns: list):
+def chunk_writer(path, n_rows: int, columns: list, overwrite: bool = False):
     """``write(array)`` appends rows to ``path`` (.npy, .parquet or .csv), atomically: a failed or killed
     run leaves no half-written output."""
     path = Path(path)
@@ -59,7 +59,7 @@ def chunk_writer(path, n_rows: int, columns: list):
         raise DataError(f"cannot write {str(path)!r}: use a .npy, .parquet or .csv file name")
     if not path.parent.exists():
         raise DataError(f"cannot write {str(path)!r}: the folder {str(path.parent)!r} does not exist")
-    with atomic_path(path) as tmp:
+    with atomic_path(path, overwrite=overwrite) as tmp:
         if suffix == ".npy":
             out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(n_rows, len(columns)))
             pos = [0]
@@ -80,17 +80,21 @@ def chunk_writer(path, n_rows: int, columns: list):
                 yield lambda arr: writer.write_table(pa.table({c: arr[:, j] for j, c in enumerate(columns)},
                                                               schema=schema))
         else:
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.write(",".join(columns) + "\n")
+            import csv
+
+            from ._common import csv_cells
+
+            with open(tmp, "w", newline="", encoding="utf-8") as f:
+                csv.writer(f, lineterminator="\n").writerow(csv_cells(columns))  # names quoted and escaped
                 yield lambda arr: np.savetxt(f, arr, delimiter=",", fmt="%.7g")
 
 
-def apply_stream(fn, source, output, columns: list, what: str, quiet: bool) -> int:
+def apply_stream(fn, source, output, columns: list, what: str, quiet: bool, overwrite: bool = False) -> int:
     """Write ``fn(chunk)`` for every chunk of ``source`` to ``output``; return the rows written."""
     n = source.n_rows
     progress = Progress(n, what, quiet)
     try:
-        with chunk_writer(output, n, columns) as write:
+        with chunk_writer(output, n, columns, overwrite) as write:
             for chunk in source.chunks():
                 out = np.asarray(fn(chunk), dtype=np.float32)
                 write(out.reshape(len(out), -1))

@@ -5,7 +5,9 @@ from pathlib import Path
 
 from . import _dask
 from ._common import (ARRAY_SUFFIXES, PLOT_SUFFIXES, add_data_argument, add_data_dir_option, add_force_option,
-                      add_model_argument, check_output_path, load_model, model_input, write_array, written_or_removed)
+                      add_model_argument, add_quiet_option, check_output_path, load_model, model_input, read_data,
+                      summary_stream, write_array, written_or_removed)
+from ._progress import progress_apply
 from ._stream import apply_stream, open_stream
 
 
@@ -14,7 +16,8 @@ def register(sub) -> None:
                        description="Encode DATA with a saved model; write one row of codes per sample.")
     add_model_argument(p)
     add_data_argument(p)
-    p.add_argument("-o", "--output", required=True, type=Path, help="codes file: .csv (columns z1..zk) or .npy (or .parquet for a streamed input)")
+    p.add_argument("-o", "--output", required=True, type=Path,
+                   help="codes file: .csv (columns z1..zk) or .npy (or .parquet for a streamed input); - writes CSV to stdout")
     p.add_argument("--plot", type=Path, default=None, help="also draw the codes as a scatter coloured by label (PNG)")
     add_data_dir_option(p)
     add_force_option(p, "replace the codes file and --plot if they exist")
@@ -22,12 +25,11 @@ def register(sub) -> None:
     p.add_argument("--compare", action="store_true",
                    help="also print a comparison with PCA at the same dimension: reconstruction MSE, "
                         "trustworthiness and k-NN accuracy of the labels in code space")
+    add_quiet_option(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> None:
-    from ..datasets import load_dataset
-
     if args.dask:
         return _dask.run(args, "encode", unsupported=("plot", "compare", "data_dir"))
     source = open_stream(args.data)  # too large for memory: read chunk by chunk, written as it goes
@@ -38,10 +40,10 @@ def run(args) -> None:
         if args.plot is not None or args.compare:
             raise ValueError("--plot and --compare need the data in memory; a streamed input writes codes only")
         columns = [f"z{i + 1}" for i in range(est.model_.config.latent_dim)]
-        apply_stream(est.transform, source, args.output, columns, "encode", getattr(args, "quiet", False))
+        apply_stream(est.transform, source, args.output, columns, "encode", args.quiet, args.force)
         return
-    dataset = load_dataset(args.data, data_dir=args.data_dir)
-    codes = est.transform(model_input(dataset, est))
+    dataset = read_data(args)
+    codes = progress_apply(args.quiet)(est.transform, model_input(dataset, est), "encoding")
     with written_or_removed() as written:
         written.append(write_array(args.output, codes, column_prefix="z", force=args.force))
         if args.plot is not None:
@@ -49,7 +51,8 @@ def run(args) -> None:
     if args.compare:
         from ..applications.reduction import compare_with_pca, format_table
 
-        print(format_table(compare_with_pca(est, model_input(dataset, est), dataset.y)))
+        print(format_table(compare_with_pca(est, model_input(dataset, est), dataset.y)),
+              file=summary_stream(args.output))
 
 
 def _plot(codes, dataset, path) -> None:

@@ -9,47 +9,92 @@ from .._atomic import publish_folder, staged_folder
 from .._params import validate_params
 from ..exceptions import DataError, ModelFileError
 from ..training import distributed
-from ._common import add_data_dir_option, int_tuple, write_csv
+from ._common import add_data_dir_option, add_json_option, int_or_auto, int_tuple, print_summary, read_data, write_csv
 from . import report
 
 
 #: (flags, estimator parameter, type, help): one flag per estimator parameter, nothing else
 FLAGS = [
-    (("--kind",), "kind", str, "model kind (aekit.models.list_models(); default dense)"),
-    (("--latent", "--latent-dim"), "latent_dim", int, "size of the code (default 2)"),
+    (("--kind",), "kind", str, "model kind"),
+    (("--latent", "--latent-dim"), "latent_dim", int, "size of the code"),
     (("--hidden",), "hidden", int_tuple, "encoder widths, mirrored by the decoder, e.g. 128,64; 'none' for no hidden layer"),
     (("--decoder-hidden",), "decoder_hidden", int_tuple, "decoder widths when they should not mirror --hidden"),
-    (("--activation",), "activation", str, "hidden-layer activation (relu, linear, tanh, ...)"),
-    (("--latent-activation",), "latent_activation", str, "activation of the code (default linear)"),
-    (("--output-activation",), "output_activation", str, "auto | sigmoid | linear"),
-    (("--loss",), "loss", str, "auto | bce | mse"),
+    (("--activation",), "activation", str, "hidden-layer activation"),
+    (("--latent-activation",), "latent_activation", str, "activation of the code"),
+    (("--output-activation",), "output_activation", str, "decoder output; auto: sigmoid when the scaled data lie in [0, 1]"),
+    (("--loss",), "loss", str, "reconstruction loss; auto: bce for a sigmoid output, else mse"),
     (("--batch-norm",), "batch_norm", None, "batch normalisation after each hidden layer"),
     (("--dropout",), "dropout", float, "dropout rate after each hidden layer"),
     (("--filters",), "filters", int_tuple, "channels of convolutional kinds, e.g. 16,8,8"),
-    (("--kernel-size",), "kernel_size", int, "odd kernel size of convolutional kinds (default 3)"),
-    (("--downsample",), "downsample", str, "conv encoder: stride | pool"),
-    (("--upsample",), "upsample", str, "conv decoder: transpose | upsample"),
-    (("--bottleneck",), "bottleneck", str, "conv code: dense (latent_dim units) | conv (the last feature map)"),
+    (("--kernel-size",), "kernel_size", int, "odd kernel size of convolutional kinds"),
+    (("--downsample",), "downsample", str, "how a conv encoder halves the image"),
+    (("--upsample",), "upsample", str, "how a conv decoder doubles it"),
+    (("--bottleneck",), "bottleneck", str, "conv code: dense (latent_dim units) or conv (the last feature map)"),
     (("--beta",), "beta", float, "weight of the KL term (variational kinds)"),
     (("--beta-warmup",), "beta_warmup", int, "epochs over which the KL weight ramps up from 0"),
     (("--activity-l1",), "activity_l1", float, "L1 penalty on the code (sparse autoencoder), e.g. 1e-4"),
-    (("--sparsity-target",), "sparsity_target", float, "KL sparsity: target mean code activation rho (default 0.05)"),
+    (("--sparsity-target",), "sparsity_target", float, "KL sparsity: target mean code activation rho"),
     (("--sparsity-weight",), "sparsity_weight", float, "KL sparsity: weight of the penalty (0 = off)"),
-    (("--noise",), "noise", str, "corruption per batch (denoising): gaussian | masking | salt_and_pepper"),
+    (("--noise",), "noise", str, "corruption per batch (denoising)"),
     (("--noise-factor",), "noise_factor", float, "strength of the corruption"),
-    (("--epochs",), "epochs", int, "training epochs (default 50)"),
-    (("--batch-size",), "batch_size", int, "samples per step (default 256)"),
-    (("--learning-rate", "--lr"), "learning_rate", float, "optimizer step size (default 1e-3)"),
-    (("--optimizer",), "optimizer", str, "adam | adamw | sgd | rmsprop"),
+    (("--epochs",), "epochs", int_or_auto, "training epochs, or auto: 50, or more on small data (enough for "
+                                          "3,000 steps)"),
+    (("--batch-size",), "batch_size", int, "samples per step"),
+    (("--learning-rate", "--lr"), "learning_rate", float, "optimizer step size"),
+    (("--optimizer",), "optimizer", str, "optimizer"),
     (("--weight-decay",), "weight_decay", float, "L2 weight decay"),
-    (("--validation-split",), "validation_split", float, "fraction held out for val_loss (default: the test split of a built-in dataset, else none)"),
+    (("--validation-split",), "validation_split", float, "fraction held out for val_loss (0: the test split of a built-in dataset, else none)"),
     (("--early-stopping",), "early_stopping", int, "patience in epochs; the best weights are restored"),
-    (("--scaling",), "scaling", str, "auto | minmax | standard | none"),
+    (("--scaling",), "scaling", str, "per-feature scaling; auto: none for data in [0, 1], else minmax"),
     (("--seed", "--random-state"), "random_state", int, "random seed for reproducible runs"),
-    (("--device",), "device", str, "auto | cpu | cuda"),
+    (("--device",), "device", str, "auto (a GPU when torch sees one), cpu, cuda or cuda:N"),
 ]
 
 
+def choices() -> dict:
+    """The values each flag takes, read from the registries (``--help`` lists them; 'none' is None)."""
+    from ..data.corruption import NOISES
+    from ..data.scaling import SCALINGS
+    from ..models import list_models
+    from ..models.base import ACTIVATIONS, LOSSES, OUTPUT_ACTIVATIONS
+    from ..models.conv import BOTTLENECKS, DOWNSAMPLES, UPSAMPLES
+    from ..training.config import OPTIMIZERS
+
+    activations = sorted(ACTIVATIONS)
+    return {"kind": list_models(), "activation": activations, "latent_activation": activations,
+            "output_activation": ["auto", *OUTPUT_ACTIVATIONS], "loss": ["auto", *LOSSES],
+            "downsample": list(DOWNSAMPLES), "upsample": list(UPSAMPLES), "bottleneck": list(BOTTLENECKS),
+            "noise": ["none", *NOISES], "optimizer": list(OPTIMIZERS),
+            "scaling": [str(k).lower() for k in SCALINGS]}
+
+
+#: what a parameter left at None means
+NONE_MEANS = {"decoder_hidden": "mirrors --hidden", "filters": "the kind's own", "kernel_size": "the kind's own",
+              "downsample": "the kind's own", "upsample": "the kind's own", "bottleneck": "the kind's own",
+              "random_state": "a fresh seed each run", "noise": "none", "scaling": "none"}
+
+
+def _default_text(dest: str, value) -> str:
+    if value is None:
+        return NONE_MEANS.get(dest, "none")
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value) or "none"
+    return str(value)
+
+
+def add_estimator_flags(group, defaults: dict, skip=()) -> None:
+    """One flag per estimator parameter, with its choices and the default ``defaults`` gives (a value, or
+    the text of a rule); unset flags stay None, so the estimator's own default applies."""
+    values = choices()
+    for flags, dest, kind, help_text in FLAGS:
+        if dest in skip:
+            continue
+        default = f" (default: {_default_text(dest, defaults[dest])})" if dest in defaults else ""
+        if kind is None:
+            group.add_argument(*flags, dest=dest, action="store_true", default=None, help=help_text + default)
+        else:
+            group.add_argument(*flags, dest=dest, type=kind, default=None, choices=values.get(dest),
+                               help=help_text + default)
 MODEL_FILE = "model.safetensors"
 #: every file a run folder may hold: with --force, those the new run does not write are removed
 RUN_FILES = (MODEL_FILE, "history.csv", "loss.png", "reconstructions.png", "codes.png", "run.json", "report.html")
@@ -80,6 +125,7 @@ def register(sub) -> None:
                         "... -m aekit train ... (docs/scale.md)")
     p.add_argument("--force", action="store_true", help="replace a model already in --out")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
+    add_json_option(p, "the summary (model, data, epochs, final losses, files written)")
     p.add_argument("--no-report", action="store_true", help="do not write report.html (aekit report DIR writes it later)")
     p.add_argument("--tensorboard", type=Path, default=None, metavar="DIR",
                    help="write TensorBoard event files (per-epoch losses, parameters) into DIR (needs aekit[tracking])")
@@ -88,11 +134,9 @@ def register(sub) -> None:
                         "URI, or to MLflow's default store without one (needs aekit[tracking])")
     add_data_dir_option(p)
     group = p.add_argument_group("model and training (aekit.AutoEncoder parameters)")
-    for flags, dest, kind, help_text in FLAGS:
-        if kind is None:
-            group.add_argument(*flags, dest=dest, action="store_true", default=None, help=help_text)
-        else:
-            group.add_argument(*flags, dest=dest, type=kind, default=None, help=help_text)
+    from .. import AutoEncoder
+
+    add_estimator_flags(group, AutoEncoder().get_params())
     p.set_defaults(func=run)
 
 
@@ -172,14 +216,16 @@ def _log_artifacts(trackers, written) -> None:
 
 
 def _summary(args, est, shape, written) -> None:
-    if args.quiet:
-        return
+    """What the run wrote, as lines (or one JSON object with --json); nothing with --quiet."""
     h = est.history_
-    summary = f"loss {h['loss'][-1]:.4f}" + (f", val_loss {h['val_loss'][-1]:.4f}" if "val_loss" in h else "")
-    print(f"trained {est.model_.kind} autoencoder on {args.data} {shape}: {summary}")
-    print(f"wrote {len(written)} files to {args.out}/:")
-    for path in written:
-        print(f"  {path}")
+    summary = {"kind": est.model_.kind, "data": str(args.data), "shape": list(shape) if shape else None,
+               "epochs": len(h["loss"]), "loss": h["loss"][-1], "val_loss": h["val_loss"][-1] if "val_loss" in h else None,
+               "out": str(args.out), "files": [str(p) for p in written]}
+    losses = f"loss {h['loss'][-1]:.4f}" + (f", val_loss {h['val_loss'][-1]:.4f}" if "val_loss" in h else "")
+    where = tuple(shape) if shape else "(streamed)"
+    print_summary(args, summary, [f"trained {est.model_.kind} autoencoder on {args.data} {where} for "
+                                  f"{len(h['loss'])} epochs: {losses}", f"wrote {len(written)} files to {args.out}/:"]
+                  + [f"  {path}" for path in written])
 
 
 #: .npy and .parquet files larger than this are streamed (read chunk by chunk), as Parquet folders always are
@@ -277,18 +323,17 @@ def run_stream(args, checkpoint_every):
     plots.save_figure(plots.plot_history(est.history_), out / "loss.png")
     written.append(out / "loss.png")
     _log_artifacts(trackers, written)
-    _summary(args, est, "(streamed)", written)
+    _summary(args, est, None, written)
     return est
 
 
 def _estimator_and_data(args) -> tuple:
     """``(estimator, dataset, X, trackers)``: the options checked before the data are read, X shaped for the kind."""
     from .. import AutoEncoder
-    from ..datasets import load_dataset
 
     params = estimator_params(args)
     validate_params(AutoEncoder(**params))  # bad options fail before the data are read
-    dataset = load_dataset(args.data, data_dir=args.data_dir)
+    dataset = read_data(args)
     if dataset.X_test is not None and "validation_split" not in params:
         params["validation_data"] = dataset.X_test
     params.setdefault("verbose", 0 if args.quiet else 1)

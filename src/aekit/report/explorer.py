@@ -8,13 +8,13 @@ that clicking an empty spot shows what the decoder makes there without any model
 from __future__ import annotations
 
 import base64
-import html
 import io
 import json
 from importlib import resources
 from typing import Optional
 
 import numpy as np
+from markupsafe import Markup
 
 from .content import ReportContent
 
@@ -133,10 +133,16 @@ def _grid(content: ReportContent, size: int) -> dict:
     return grid
 
 
+def script_json(value) -> Markup:
+    """``value`` as JSON safe inside a ``<script>`` element: ``<``, ``>`` and ``&`` written as ``\\u003c``...,
+    so no string in the data (a column named ``<!--<script>`` or ``</script>``) can end or comment out the
+    element; JSON.parse reads them back unchanged."""
+    text = json.dumps(value, separators=(",", ":"))
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
 def explorer_html(content: ReportContent, element_id: str = "aekit-explorer", **options) -> str:
     """The explorer as an HTML fragment: its container, its data and its script (all inline)."""
-    data = json.dumps(payload(content, **options), separators=(",", ":")).replace("</", "<\\/")
-    return (f'<div class="aekit-explorer" data-aekit-explorer="{html.escape(element_id)}-data" id="{html.escape(element_id)}">'
-            "<noscript>The latent explorer needs JavaScript.</noscript></div>\n"
-            f'<script type="application/json" id="{html.escape(element_id)}-data">{data}</script>\n'
-            f"<script>{script()}</script>")
+    from .html import macro
+
+    return macro("explorer", element_id, script_json(payload(content, **options)), Markup(script()))

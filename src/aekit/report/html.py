@@ -1,11 +1,20 @@
-"""HTML building blocks: one self-contained page (inline CSS, figures as base64 PNG, no external links)."""
+"""HTML building blocks: one self-contained page (inline CSS, figures as base64 PNG, no external links).
+
+The markup lives in Jinja2 templates (``templates/``) with autoescaping on: every value a template receives
+is escaped unless it is :class:`markupsafe.Markup` (the fragments these functions return).
+"""
 from __future__ import annotations
 
 import base64
-import html
 import io
 from dataclasses import dataclass
 from typing import Iterable, Optional, Sequence
+
+from jinja2 import Environment, PackageLoader
+from markupsafe import Markup, escape
+
+_ENV = Environment(loader=PackageLoader("aekit.report", "templates"), autoescape=True, trim_blocks=True,
+                   lstrip_blocks=True, keep_trailing_newline=True)
 
 
 @dataclass
@@ -16,7 +25,12 @@ class Section:
 
 
 def esc(value) -> str:
-    return html.escape(str(value), quote=True)
+    return str(escape(str(value)))
+
+
+def macro(name: str, *args) -> Markup:
+    """A macro of ``templates/parts.html``, rendered with autoescaping."""
+    return Markup(getattr(_ENV.get_template("parts.html").module, name)(*args))
 
 
 def figure_uri(ax, dpi: int = 100) -> str:
@@ -27,42 +41,22 @@ def figure_uri(ax, dpi: int = 100) -> str:
 
 
 def figure(ax, alt: str, caption: str = "") -> str:
-    cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
-    return f'<figure><img src="{figure_uri(ax)}" alt="{esc(alt)}">{cap}</figure>'
+    return macro("figure", figure_uri(ax), alt, caption)
 
 
 def table(rows: Iterable[Sequence], header: Optional[Sequence[str]] = None, cls: str = "") -> str:
-    head = "<tr>" + "".join(f"<th>{esc(h)}</th>" for h in header) + "</tr>" if header else ""
-    body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in rows)
-    return f'<table class="{esc(cls)}">{head}{body}</table>'
+    return macro("table", [list(r) for r in rows], header, cls)
 
 
 def key_values(rows: Iterable[Sequence]) -> str:
     """Two-column table with the names as row headers."""
-    body = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
-    return f'<table class="kv">{body}</table>'
+    return macro("key_values", [tuple(r) for r in rows])
 
 
 def page(title: str, meta: str, sections: Sequence[Section]) -> str:
-    nav = " ".join(f'<a href="#{esc(s.id)}">{esc(s.title)}</a>' for s in sections)
-    body = "\n".join(f'<section id="{esc(s.id)}"><h2>{esc(s.title)}</h2>\n{s.body}\n</section>' for s in sections)
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{esc(title)}</title>
-<style>{CSS}</style>
-</head>
-<body>
-<header><h1>{esc(title)}</h1><p class="meta">{esc(meta)}</p><nav>{nav}</nav></header>
-<main>
-{body}
-</main>
-<footer>Written by aekit. This file is self-contained: it opens from disk and fetches nothing.</footer>
-</body>
-</html>
-"""
+    """The whole page; each section's body is trusted HTML built from the escaped fragments above."""
+    parts = [Section(s.id, s.title, Markup(s.body)) for s in sections]
+    return _ENV.get_template("page.html").render(title=title, meta=meta, sections=parts, css=Markup(CSS))
 
 
 CSS = """

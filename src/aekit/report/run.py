@@ -3,6 +3,11 @@
 ``run.json`` records where the data came from (a built-in dataset name or an absolute file path, and the
 ``--data-dir``), so that ``aekit report RUN_DIR`` can evaluate the model again later. A fitted anomaly
 detector saved as ``detector.safetensors`` beside the model is picked up for the threshold.
+
+A run folder may come from someone else, so nothing in it makes aekit read a file outside it: ``run.json``'s
+data path and data folder are followed only when they lie inside the run folder (a built-in dataset name
+is always fine, read from the user's own data folders), and the model and detector files must resolve
+inside it too. Anything else needs the data passed explicitly (``--data``, ``--data-dir``).
 """
 from __future__ import annotations
 
@@ -35,7 +40,7 @@ def write_run_info(run_dir, data, data_dir=None) -> Path:
 
     data_dir = data_dir if data_dir is not None else (os.environ.get("AEKIT_DATA") or None)
     key = str(data).strip().lower().replace("_", "-")
-    source = key if key in BUILTIN_DATASETS else str(Path(data).expanduser().resolve())
+    source = key if key in BUILTIN_DATASETS else None if str(data) == "-" else str(Path(data).expanduser().resolve())
     info = {"format_version": RUN_FORMAT, "data": source,
             "data_dir": None if data_dir is None else str(Path(data_dir).expanduser().resolve()),
             "model": MODEL_FILE, "written_by": f"aekit {__version__}",
@@ -58,6 +63,34 @@ def read_run_info(run_dir) -> dict:
     if not isinstance(info, dict) or info.get("format_version", 0) > RUN_FORMAT:
         raise DataError(f"{str(path)!r} was written by a newer aekit or is not a run file; pass the data with --data")
     return info
+
+
+def _inside(run_dir: Path, path) -> bool:
+    """True when ``path`` (links resolved) lies inside ``run_dir``."""
+    return Path(path).resolve().is_relative_to(Path(run_dir).resolve())
+
+
+def _recorded_data(run_dir: Path, info: dict) -> tuple:
+    """``(data, data_dir)`` from ``run.json``, each kept only where it cannot lead outside the run folder."""
+    from ..data.datasets import BUILTIN_DATASETS
+
+    data, data_dir = info.get("data"), info.get("data_dir")
+    if data is not None and not isinstance(data, str):
+        raise DataError(f"{str(run_dir / RUN_FILE)!r} names its data as {data!r}, not a dataset name or a path; "
+                        "pass the data with --data")
+    if data is not None and data not in BUILTIN_DATASETS and not _inside(run_dir, data):
+        raise DataError(f"{str(run_dir / RUN_FILE)!r} names data outside the run folder ({data!r}); a run folder "
+                        "never makes aekit read files outside it: pass the data explicitly with --data")
+    keep_dir = isinstance(data_dir, str) and _inside(run_dir, data_dir)
+    return data, data_dir if keep_dir else None
+
+
+def _run_file(run_dir: Path, name: str) -> Path:
+    path = run_dir / name
+    if path.exists() and not _inside(run_dir, path):
+        raise DataError(f"{str(path)!r} links to a file outside the run folder; aekit reads only the run folder's "
+                        "own files: pass that file explicitly")
+    return path
 
 
 def split_detector(model):
@@ -88,21 +121,24 @@ def report_for_run(run_dir, output=None, *, data=None, data_dir=None, estimator=
     if run_dir.is_file():  # a model file: its folder is the run
         model_path, run_dir = run_dir, run_dir.parent
     else:
-        model_path = run_dir / MODEL_FILE
+        model_path = _run_file(run_dir, MODEL_FILE)
     if estimator is None:
         estimator, detector_in_model = split_detector(load(model_path))
         detector = detector or detector_in_model
-    if detector is None and (run_dir / DETECTOR_FILE).is_file():
+    if detector is None and _run_file(run_dir, DETECTOR_FILE).is_file():
         detector = split_detector(load(run_dir / DETECTOR_FILE))[1]
-    info = read_run_info(run_dir)
-    source = data or info.get("data")
+    if data is not None or dataset is not None:  # the caller's own data: run.json is not consulted for it
+        source = data
+    else:
+        source, recorded_dir = _recorded_data(run_dir, read_run_info(run_dir))
+        data_dir = data_dir or recorded_dir
     if dataset is None:
         if source is None:
             raise DataError(f"{str(run_dir)!r} has no {RUN_FILE} saying which data the model was trained on; "
                             "pass it with --data (a built-in dataset name or a data file)")
         from ..datasets import load_dataset
 
-        dataset = load_dataset(source, data_dir=data_dir or info.get("data_dir"))
+        dataset = load_dataset(source, data_dir=data_dir)
     held_out = dataset.X_test is not None
     html_text = build_report(
         estimator, dataset.X_test if held_out else dataset.X, dataset.y_test if held_out else dataset.y,

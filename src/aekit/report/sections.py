@@ -62,21 +62,26 @@ def reconstructions(c: ReportContent) -> Section:
                                         c.image_shape, n=n)
         ax.set_title("Originals over reconstructions")
     else:
-        ax = plots.plot_feature_reconstructions(c.X[:n], recon, feature_names=c.feature_names,
+        ax = plots.plot_feature_reconstructions(c.X[:n], recon, feature_names=plain_text(c.feature_names),
                                                 labels=[f"#{i}" for i in c.index[:n]])
     return Section("reconstructions", "Originals and reconstructions",
                    figure(ax, "originals and their reconstructions", f"{n} random samples of the evaluated data"))
 
 
+def plain_text(names):
+    """Names as matplotlib draws them literally: a ``$`` would start mathtext (``$\\foo$`` fails to parse)."""
+    return None if names is None else [str(n).replace("$", r"\$") for n in names]
+
+
 def latent(c: ReportContent, explorer: bool, options: dict) -> Section:
-    ax = plots.plot_codes(c.coords, c.y, title="Codes", label_names=c.label_names or None)
+    """The scatter of the codes, once: the interactive explorer, or (without it) a static figure."""
+    if explorer:
+        return Section("latent", "Latent space", explorer_html(c, **options))
+    ax = plots.plot_codes(c.coords, c.y, title="Codes", label_names=plain_text(c.label_names) or None)
     ax.set_xlabel(c.axis_labels[0])
     ax.set_ylabel(c.axis_labels[1])
     body = figure(ax, "scatter of the codes", f"Axes: {c.projection_note}; coloured by label" if c.label_names
                   else f"Axes: {c.projection_note}")
-    if explorer:
-        body = (f'<div class="row"><div style="flex: 0 1 520px">{body}</div></div>'
-                f"<h4>Explorer</h4>{explorer_html(c, **options)}")
     return Section("latent", "Latent space", body)
 
 
@@ -109,7 +114,7 @@ def worst(c: ReportContent) -> Section:
     if c.image_shape is not None and c.X.min() >= 0 and c.X.max() <= 1:
         recon = np.clip(recon, 0, 1)
     ax = plots.plot_worst_reconstructions(originals, recon, c.errors[idx], image_shape=c.image_shape,
-                                          n=len(idx), feature_names=c.feature_names)
+                                          n=len(idx), feature_names=plain_text(c.feature_names))
     rows = [(r + 1, f"#{c.index[i]}", c.label_names[c.y[i]] if c.y is not None else "", f"{c.errors[i]:.5g}")
             for r, i in enumerate(idx)]
     body = (figure(ax, "the worst reconstructed samples") +
@@ -121,9 +126,35 @@ def _cell(v) -> str:
     return "-" if v is None else (f"{v:.5g}" if isinstance(v, float) else str(v))
 
 
+#: the comparison's measures, and whether higher is better
+MEASURES = {"reconstruction_mse": ("reconstruction error", False), "trustworthiness": ("trustworthiness", True),
+            "knn_accuracy": ("k-NN accuracy", True)}
+
+
+def pca_verdict(rows: list) -> str:
+    """One plain sentence: on which measures PCA did better than the autoencoder, if on any."""
+    by = {r.get("method"): r for r in rows}
+    ae, pc = by.get("autoencoder"), by.get("pca")
+    if ae is None or pc is None:
+        return ""
+    won, lost = [], []
+    for key, (name, higher) in MEASURES.items():
+        a, p = ae.get(key), pc.get(key)
+        if a is None or p is None:
+            continue
+        (lost if (p > a if higher else p < a) else won).append(name)
+    if not lost:
+        return f"The autoencoder did better than PCA on every measure ({', '.join(won)})."
+    return (f"PCA did better than this autoencoder on {', '.join(lost)}"
+            + (f" (the autoencoder did better on {', '.join(won)})" if won else "") +
+            ". A linear projection serves this data as well: train longer (more epochs) or choose PCA.")
+
+
 def pca(c: ReportContent) -> Section:
     keys = ["method", "dim", "reconstruction_mse", "trustworthiness", "knn_accuracy"]
     rows = [[_cell(r.get(k)) for k in keys] for r in c.pca_rows]
-    body = (f'<div class="row"><div>{table(rows, keys, cls="num")}<p class="note">{esc(c.pca_note)}</p></div>'
+    verdict = pca_verdict(c.pca_rows)
+    body = (f'<p class="verdict"><strong>{esc(verdict)}</strong></p>' if verdict else "") + (
+            f'<div class="row"><div>{table(rows, keys, cls="num")}<p class="note">{esc(c.pca_note)}</p></div>'
             f'<div>{figure(plots.plot_pca_comparison(c.pca_rows), "reconstruction error of the autoencoder and PCA")}</div></div>')
     return Section("pca", "Comparison with PCA", body)

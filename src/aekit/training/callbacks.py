@@ -23,7 +23,9 @@ class Callback:
     def on_epoch_begin(self, epoch: int, trainer, model) -> None: ...
 
     def on_batch_end(self, batch: int, trainer, model) -> None:
-        """After each optimizer step, without a device sync (``trainer.state`` holds the run's state)."""
+        """After each optimizer step; ``batch`` counts from 0 within the epoch. Runs on the host without a
+        device synchronisation: the step's loss is not read here (it is still on the device);
+        ``trainer.state`` holds the run's state."""
 
     def on_epoch_end(self, epoch: int, logs: dict, trainer, model) -> None: ...
 
@@ -36,32 +38,52 @@ def _format_logs(logs: dict) -> str:
 
 
 class ProgressBar(Callback):
-    """A per-epoch bar with loss, val_loss and an ETA on a terminal; one plain line per epoch elsewhere.
-
-    Log files and CI output get whole lines (never carriage-return redraws), at most ``max_lines`` of them.
+    """Progress with loss, val_loss and an ETA: on a terminal one bar in epochs that moves with every batch;
+    elsewhere plain lines, at most ``max_lines`` at epoch ends, plus a line every ``interval`` seconds
+    inside an epoch that runs longer (log files and CI never see carriage-return redraws).
     """
 
-    def __init__(self, stream=None, max_lines: int = 20):
+    def __init__(self, stream=None, max_lines: int = 20, interval: float = 30.0):
         self.stream = stream if stream is not None else sys.stderr
         self.max_lines = max_lines
+        self.interval = interval
         self._bar = None
 
     def on_train_begin(self, trainer, model) -> None:
         self._total = trainer.config.epochs
-        self._start = time.perf_counter()
+        self._steps = getattr(trainer, "steps_per_epoch", None)  # None: a stream of unknown length
+        self._epoch = 0
+        self._start = self._last = time.perf_counter()
         if getattr(self.stream, "isatty", lambda: False)():
             from tqdm.auto import tqdm
 
-            self._bar = tqdm(total=self._total, unit="epoch", file=self.stream, dynamic_ncols=True)
+            self._bar = tqdm(total=self._total, unit="epoch", file=self.stream, dynamic_ncols=True,
+                             bar_format="{l_bar}{bar}| {n:.1f}/{total} epochs [{elapsed}<{remaining}{postfix}]")
+
+    def on_epoch_begin(self, epoch: int, trainer, model) -> None:
+        self._epoch = epoch
+
+    def on_batch_end(self, batch: int, trainer, model) -> None:
+        if self._bar is not None:
+            if self._steps:
+                self._bar.update(1 / self._steps)  # tqdm redraws at most every 0.1 s
+            return
+        now = time.perf_counter()
+        if now - self._last >= self.interval and (self._steps is None or batch + 1 < self._steps):
+            self._last = now
+            of = f"/{self._steps}" if self._steps else ""
+            print(f"epoch {self._epoch + 1}/{self._total}  batch {batch + 1}{of}  "
+                  f"{now - self._start:.1f}s elapsed", file=self.stream, flush=True)
 
     def on_epoch_end(self, epoch: int, logs: dict, trainer, model) -> None:
         if self._bar is not None:
-            self._bar.set_postfix_str(_format_logs(logs), refresh=False)
-            self._bar.update(1)
+            self._bar.n = epoch + 1  # whole epochs, without the float sum's rounding
+            self._bar.set_postfix_str(_format_logs(logs))
             return
         every = max(1, -(-self._total // self.max_lines))
         if (epoch + 1) % every == 0 or epoch + 1 == self._total or epoch == 0:
-            elapsed = time.perf_counter() - self._start
+            self._last = time.perf_counter()
+            elapsed = self._last - self._start
             eta = elapsed / (epoch + 1) * (self._total - epoch - 1)
             print(
                 f"epoch {epoch + 1}/{self._total}  {_format_logs(logs)}  {elapsed:.1f}s elapsed, eta {eta:.1f}s",

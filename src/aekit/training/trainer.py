@@ -121,6 +121,8 @@ class Trainer:
             checkpoints.restore(state)
         # a penalty needs the autograd graph of the model's outputs; the hand-written steps have none
         step = model.fused_training_step(batches.rows) if cfg.fused_step and not self.penalties else None
+        # for callbacks that show progress within an epoch; None for streams of unknown length
+        self.steps_per_epoch = len(batches.sizes) if hasattr(batches, "sizes") else None
         self.stop_training = state.finished
         for cb in self.callbacks:
             cb.on_train_begin(self, model)
