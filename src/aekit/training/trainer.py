@@ -122,7 +122,7 @@ class Trainer:
         # a penalty needs the autograd graph of the model's outputs; the hand-written steps have none
         step = model.fused_training_step(batches.rows) if cfg.fused_step and not self.penalties else None
         # for callbacks that show progress within an epoch; None for streams of unknown length
-        self.steps_per_epoch = len(batches.sizes) if hasattr(batches, "sizes") else None
+        self.steps_per_epoch = getattr(batches, "steps_per_epoch", None)
         self.stop_training = state.finished
         for cb in self.callbacks:
             cb.on_train_begin(self, model)
@@ -294,6 +294,10 @@ class _Batches:
         self.rows = rows = max(hi - lo for lo, hi in zip(self.starts[:-1], self.starts[1:]))  # the largest batch
         self.x_buf = x.new_empty((rows,) + tuple(x.shape[1:]))
         self.t_buf = None if target is x else target.new_empty((rows,) + tuple(target.shape[1:]))
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return len(self.starts) - 1
 
     def sample(self, n: int) -> torch.Tensor:
         return self.x[:n]
