@@ -17,7 +17,7 @@ from .data.streaming import StreamBatches, StreamValidation
 from .data.validation import check_array, check_random_state_int, feature_names_of
 from .exceptions import DataError
 from .models.penalties import make_penalties
-from .training import ProgressBar, TrainConfig, Trainer
+from .training import ProgressBar, TrainConfig, Trainer, distributed
 from .training.config import AUTO_STEPS, resolve_epochs
 from .training.callbacks import KLWarmup
 from .training.checkpoint import Checkpointer
@@ -25,22 +25,37 @@ from .training.device import resolve_device
 from .training.optim import make_optimizer
 from .training.state import TrainState
 
-#: parameters that do not change what a fit computes (left out of a run's identity)
-_NOT_IDENTITY = ("verbose",)
+#: parameters that do not change what a fit computes (left out of a run's identity; checkpoints record the
+#: number of processes themselves)
+_NOT_IDENTITY = ("verbose", "distributed")
 
 
-def make_trainer(est, output_activation: str, device: str, seed: int, epochs: Optional[int] = None,
+def processes(est) -> distributed.Context:
+    """Where this fit runs: alone on ``est.device``, or (``distributed=True`` under torchrun) as one rank of
+    the process group, on its own device (cuda:LOCAL_RANK with nccl, cpu with gloo)."""
+    if not isinstance(est.distributed, bool):
+        raise TypeError(f"distributed must be True or False, got {est.distributed!r}")
+    device = resolve_device(est.device)
+    if not est.distributed:
+        return distributed.Context(device=device)
+    return distributed.setup(device="cuda" if device.startswith("cuda") else device)
+
+
+def make_trainer(est, output_activation: str, ctx: distributed.Context, seed: int, epochs: Optional[int] = None,
                  n_samples: Optional[int] = None) -> Trainer:
-    """The one loop set up from the estimator's parameters. ``epochs='auto'`` needs ``n_samples`` (the training
-    rows); a stream of unknown length counts as large (AUTO_EPOCHS epochs)."""
+    """The one loop set up from the estimator's parameters, for this process (``ctx``). ``epochs='auto'``
+    needs ``n_samples`` (the training rows); a stream of unknown length counts as large (AUTO_EPOCHS epochs)."""
     if epochs is None:
         rows = n_samples if n_samples is not None else AUTO_STEPS * int(est.batch_size)
         epochs = resolve_epochs(est.epochs, rows, est.batch_size)
     cfg = TrainConfig(epochs=epochs, batch_size=est.batch_size,
                       learning_rate=est.learning_rate, optimizer=est.optimizer, weight_decay=est.weight_decay,
-                      early_stopping=est.early_stopping, device=device, seed=seed,
-                      fused_step=not callable(est.loss))
-    callbacks = ([ProgressBar()] if est.verbose else []) + est._user_callbacks()
+                      early_stopping=est.early_stopping, device=ctx.device, seed=seed, rank=ctx.rank,
+                      world_size=ctx.world_size, fused_step=not callable(est.loss))
+    # the progress bar and the user's callbacks (trackers write files) run on rank 0 alone; the loop agrees
+    # on a stop that one of them asks for
+    user = est._user_callbacks()
+    callbacks = (([ProgressBar()] if est.verbose else []) + user) if ctx.is_main else []
     if est.beta_warmup:
         callbacks.append(KLWarmup(est.beta_warmup))
     clip = (0.0, 1.0) if output_activation == "sigmoid" else None
@@ -74,14 +89,14 @@ def _fingerprint(data) -> Optional[dict]:
     return ArraySource(np.asarray(data)).fingerprint()
 
 
-def make_checkpointer(est, folder, fingerprint, every: int, steps: int, keep: int,
+def make_checkpointer(est, folder, fingerprint, every: int, steps: int, keep: int, world_size: int = 1,
                       min_seconds: float = 0.0) -> Optional[Checkpointer]:
     if folder is None:
         return None
     if every == "auto":  # every epoch, at most once a minute: only runs longer than a minute pay for it
         every, min_seconds = 1, 60.0
     return Checkpointer(folder, every_epochs=every, every_steps=steps, keep=keep, min_seconds=min_seconds,
-                        identity=run_identity(est), fingerprint=fingerprint)
+                        identity=run_identity(est), fingerprint=fingerprint, world_size=world_size)
 
 
 def restored_extra(checkpoints: Optional[Checkpointer]) -> dict:
@@ -119,15 +134,17 @@ def seeded(device: str, seed: int):
         yield
 
 
-def fit_stream(est, X, cls, device, checkpoint_dir, every, steps, keep, shuffle_buffer):
-    """``AutoEncoder.fit`` on a stream: statistics in one pass, then epochs over shuffled, buffered units."""
-    source = open_source(X)
-    checkpoints = make_checkpointer(est, checkpoint_dir, source.fingerprint(), every, steps, keep)
+def fit_stream(est, X, cls, ctx, checkpoint_dir, every, steps, keep, shuffle_buffer):
+    """``AutoEncoder.fit`` on a stream: statistics in one pass, then epochs over shuffled, buffered units
+    (each rank its own share of them, under many processes)."""
+    source, device = open_source(X), ctx.device
+    checkpoints = make_checkpointer(est, checkpoint_dir, source.fingerprint(), every, steps, keep, ctx.world_size)
     extra = restored_extra(checkpoints)
     seed = extra["seed"] if extra else check_random_state_int(est.random_state)
     source, train_src, val, scaler, output_activation, loss, scaled_range = stream_setup(est, source, seed, extra, cls)
-    batches, validation = stream_batches(est, train_src, val, scaler, seed, device, shuffle_buffer)
-    trainer = make_trainer(est, output_activation, device, seed, n_samples=train_src.n_rows)
+    # validates batch_size against the processes before the stream's batches are set up
+    trainer = make_trainer(est, output_activation, ctx, seed, n_samples=train_src.n_rows)
+    batches, validation = stream_batches(est, train_src, val, scaler, seed, ctx, shuffle_buffer)
     extra = {**scaler_extra(seed, scaler), "scaled_range": list(scaled_range)}
     with seeded(device, seed):
         model = est._build_model(cls, source.sample_shape, output_activation, loss)
@@ -144,6 +161,8 @@ def partial_fit(est, X):
         cls = est._model_class()
         X_arr = check_array(X, sample_ranks=cls.sample_ranks, estimator=type(est).__name__)
         device = resolve_device(est.device)
+        if est.distributed:
+            raise ValueError("partial_fit trains in one process; distributed=True is for fit under torchrun")
         seed = check_random_state_int(est.random_state)
         scaler = Scaler.fit(resolve_scaling(est.scaling, X_arr), X_arr)
         output_activation, loss = resolve_output(est.output_activation, _loss_name(est), scaler.transform(X_arr))
@@ -152,7 +171,7 @@ def partial_fit(est, X):
         est._set_fitted(model, scaler, {}, tuple(X_arr.shape[1:]), feature_names_of(X), device)
         est._partial_seed, est._partial_output = seed, output_activation
     x = est._prepare(X)
-    trainer = make_trainer(est, est._partial_output, est.device_, est._partial_seed,
+    trainer = make_trainer(est, est._partial_output, distributed.Context(device=est.device_), est._partial_seed,
                            epochs=(state.epoch if state is not None else 0) + 1)
     with seeded(est.device_, est._partial_seed):
         if state is not None:
@@ -204,10 +223,14 @@ def stream_setup(est, X, seed: int, extra: dict, cls):
     return source, train, val_source, scaler, output_activation, loss, (lo, hi)
 
 
-def stream_batches(est, train: Source, val: Optional[Source], scaler: Scaler, seed: int, device: str,
+def stream_batches(est, train: Source, val: Optional[Source], scaler: Scaler, seed: int, ctx: distributed.Context,
                    shuffle_buffer: Optional[int]):
-    batches = StreamBatches(train, est.batch_size, seed=seed, transform=scaler.transform_inplace, device=device,
-                            buffer_rows=shuffle_buffer)
-    validation = None if val is None else StreamValidation(val, 1024, transform=scaler.transform_inplace,
-                                                           device=device)
+    units = len(train.units())
+    if units < ctx.world_size:
+        raise DataError(f"the training data hold {units} unit(s) (row groups or blocks) for {ctx.world_size} "
+                        "processes, and each process needs at least one; write more row groups (or files), "
+                        "or start fewer processes")
+    batches = StreamBatches(train, int(est.batch_size) // ctx.world_size, seed=seed, transform=scaler.transform_inplace,
+                            device=ctx.device, buffer_rows=shuffle_buffer, rank=ctx.rank, world_size=ctx.world_size)
+    validation = None if val is None else StreamValidation(val, 1024, transform=scaler.transform_inplace, device=ctx.device)
     return batches, validation

@@ -21,7 +21,6 @@ from .exceptions import DataError, NotFittedError
 from .models import model_class
 from .models.custom import CustomAutoencoder, custom_model
 from .training.callbacks import Callback
-from .training.device import resolve_device
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +105,14 @@ class AutoEncoder(SklearnMixin, ModelFileMixin, GenerativeMixin, TransformerMixi
     callbacks : list of aekit.training.Callback or None, default=None
         Called by the training loop (``on_train_begin``, ``on_epoch_begin``, ``on_batch_end``,
         ``on_epoch_end``, ``on_train_end``); aekit.training.tracking has TensorBoard and MLflow ones.
+    distributed : bool, default=False
+        Train as one of the processes that ``torchrun`` (or ``aekit train --nproc N``) started: each joins
+        the process group (gloo on CPU; nccl on CUDA, device = its local rank), reads its shard of the data
+        and steps on ``batch_size / world_size`` rows, the gradients averaged over the processes, so
+        ``batch_size`` stays the global batch. Every process ends with the same fitted model; save it from
+        rank 0 (``aekit.training.distributed.is_main_process()``); ``callbacks`` run on rank 0 alone (a stop
+        they ask for applies to all). Outside torchrun it trains alone.
+        docs/scale.md, "Many processes and machines".
 
     Attributes
     ----------
@@ -136,7 +143,7 @@ class AutoEncoder(SklearnMixin, ModelFileMixin, GenerativeMixin, TransformerMixi
                  noise_factor=0.5, epochs="auto", batch_size=256, learning_rate=1e-3, optimizer="adam",
                  weight_decay=0.0, validation_split=0.0, validation_data=None, early_stopping=None,
                  scaling="auto", random_state=None, device="auto", verbose=0, encoder=None, decoder=None,
-                 callbacks=None):
+                 callbacks=None, distributed=False):
         self.kind = kind
         self.latent_dim = latent_dim
         self.hidden = hidden
@@ -174,6 +181,7 @@ class AutoEncoder(SklearnMixin, ModelFileMixin, GenerativeMixin, TransformerMixi
         self.encoder = encoder
         self.decoder = decoder
         self.callbacks = callbacks
+        self.distributed = distributed
 
     # -- fitting ---------------------------------------------------------------------------------
     def fit(self, X, y=None, *, checkpoint_dir=None, checkpoint_every=1, checkpoint_steps=0, keep_checkpoints=2,
@@ -204,11 +212,12 @@ class AutoEncoder(SklearnMixin, ModelFileMixin, GenerativeMixin, TransformerMixi
         """
         validate_params(self)  # every parameter, before any data are read
         cls = self._model_class()
-        device = resolve_device(self.device)
+        ctx = _fitting.processes(self)
+        device = ctx.device
         if is_streamable(X):
             if y is not None and np.ndim(y) > 1:
                 raise DataError("fit(X, Y) with a target needs arrays; a stream is its own target")
-            return _fitting.fit_stream(self, X, cls, device, checkpoint_dir, checkpoint_every, checkpoint_steps,
+            return _fitting.fit_stream(self, X, cls, ctx, checkpoint_dir, checkpoint_every, checkpoint_steps,
                                        keep_checkpoints, shuffle_buffer)
         X_arr = check_array(X, sample_ranks=cls.sample_ranks, estimator=type(self).__name__)
         target = None
@@ -224,7 +233,7 @@ class AutoEncoder(SklearnMixin, ModelFileMixin, GenerativeMixin, TransformerMixi
             if target is not None:
                 fingerprint["target"] = ArraySource(target).fingerprint()
         checkpoints = _fitting.make_checkpointer(self, checkpoint_dir, fingerprint, checkpoint_every,
-                                                 checkpoint_steps, keep_checkpoints)
+                                                 checkpoint_steps, keep_checkpoints, ctx.world_size)
         extra = _fitting.restored_extra(checkpoints)
         seed = extra["seed"] if extra else check_random_state_int(self.random_state)
         scaler = Scaler.fit(resolve_scaling(self.scaling, X_arr), X_arr)
@@ -234,7 +243,7 @@ class AutoEncoder(SklearnMixin, ModelFileMixin, GenerativeMixin, TransformerMixi
                                                     cls.sample_ranks, seed)
         output_activation, loss = resolve_output(self.output_activation, _fitting._loss_name(self),
                                                  T_tr if T_tr is not None else X_tr)
-        trainer = _fitting.make_trainer(self, output_activation, device, seed, n_samples=len(X_tr))
+        trainer = _fitting.make_trainer(self, output_activation, ctx, seed, n_samples=len(X_tr))
         tensor = lambda a: None if a is None else torch.from_numpy(a)  # noqa: E731
         with _fitting.seeded(device, seed):
             model = self._build_model(cls, X_arr.shape[1:], output_activation, loss)

@@ -66,6 +66,7 @@ def main(argv=None) -> int:
         if e.code == 2:
             return 2
         raise
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # as given: aekit train --nproc N passes it on
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     try:
         with _exit_on_sigterm():

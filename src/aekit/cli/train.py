@@ -8,6 +8,7 @@ import numpy as np
 from .._atomic import publish_folder, staged_folder
 from .._params import validate_params
 from ..exceptions import DataError, ModelFileError
+from ..training import distributed
 from ._common import add_data_dir_option, add_json_option, int_or_auto, int_tuple, print_summary, read_data, write_csv
 from . import report
 
@@ -118,6 +119,10 @@ def register(sub) -> None:
                    help="also save every M optimizer steps within an epoch (default 0: never mid-epoch)")
     p.add_argument("--resume", type=Path, default=None, metavar="RUN",
                    help="continue the run in folder RUN from its last checkpoint, with RUN's own settings and data")
+    p.add_argument("--nproc", type=int, default=None, metavar="N",
+                   help="train in N processes on this machine (torch.distributed: gloo on CPU, nccl with one GPU "
+                        "per process); --batch-size stays the global batch. Across machines: torchrun --nnodes "
+                        "... -m aekit train ... (docs/scale.md)")
     p.add_argument("--force", action="store_true", help="replace a model already in --out")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
     add_json_option(p, "the summary (model, data, epochs, final losses, files written)")
@@ -138,11 +143,33 @@ def register(sub) -> None:
 def estimator_params(args) -> dict:
     """The estimator parameters given on the command line (unset flags are left out)."""
     params = {dest: getattr(args, dest) for _, dest, _, _ in FLAGS if getattr(args, dest) is not None}
+    if distributed.environment() is not None:  # one of the processes torchrun (or --nproc) started
+        params["distributed"] = True
     # 'none' on the command line is Python's None
     return {k: (None if isinstance(v, str) and v.lower() == "none" else v) for k, v in params.items()}
 
 
 def run(args) -> None:
+    if args.nproc is not None and distributed.environment() is None:
+        return distributed.launch(args.nproc, _without_nproc(args.argv))
+    try:
+        return _run(args)
+    finally:
+        distributed.teardown()
+
+
+def _without_nproc(argv) -> list:
+    """The command line minus ``--nproc N``: what each of the N processes runs."""
+    out, skip = [], False
+    for arg in argv:
+        if skip or arg == "--nproc" or arg.startswith("--nproc="):
+            skip = arg == "--nproc"
+            continue
+        out.append(arg)
+    return out
+
+
+def _run(args) -> None:
     if args.resume is not None:
         args = resume_args(args)
     elif args.data is None or args.out is None:
@@ -161,6 +188,8 @@ def run_memory(args, checkpoint_every):
     if model_path.exists() and not args.force:
         raise ModelFileError(f"{str(model_path)!r} already exists; pass --force to replace it, or choose another --out")
     est, dataset, X, trackers = _estimator_and_data(args)
+    if not distributed.is_main_process():  # another rank of a run of many processes: it trains, rank 0 writes
+        return est.fit(X, **checkpoint_kwargs(args, checkpoint_every))
     # The run is written into a hidden folder inside --out, then published in one locked step: a failed run
     # leaves nothing, two runs into one folder never mix (the second fails, or with --force replaces all).
     with staged_folder(out) as stage:
@@ -238,8 +267,9 @@ def checkpoint_kwargs(args, checkpoint_every) -> dict:
              "data_dir": None if args.data_dir is None else str(args.data_dir), "params": estimator_params(args),
              "checkpoint_every": args.checkpoint_every, "checkpoint_steps": args.checkpoint_steps,
              "no_report": args.no_report}
-    with atomic_path(folder / ARGS_FILE) as tmp:
-        Path(tmp).write_text(json.dumps(saved, indent=2) + "\n", encoding="utf-8")
+    if distributed.is_main_process():
+        with atomic_path(folder / ARGS_FILE) as tmp:
+            Path(tmp).write_text(json.dumps(saved, indent=2) + "\n", encoding="utf-8")
     return {"checkpoint_dir": folder, "checkpoint_every": checkpoint_every,
             "checkpoint_steps": int(args.checkpoint_steps)}
 
@@ -281,6 +311,8 @@ def run_stream(args, checkpoint_every):
     est = AutoEncoder(**params, callbacks=trackers or None)
     out.mkdir(parents=True, exist_ok=True)
     est.fit(str(args.data), **checkpoint_kwargs(args, checkpoint_every))
+    if not distributed.is_main_process():
+        return est
     est.save(model_path, overwrite=args.force)
     written = [model_path, write_history(est.history_, out / "history.csv")]
     import matplotlib

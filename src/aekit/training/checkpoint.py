@@ -5,7 +5,9 @@ header (``persistence.save_bundle``: atomic, never pickle), with the run's ident
 decide its result) and its data's fingerprint. The folder behaves as Keras' ``BackupAndRestore`` and
 Lightning's ``ckpt_path``: the same call with the same folder continues where the last run stopped, and a
 folder written by another run (other settings, other data) is refused with one clear message.
-Only the rank that writes (rank 0 in a run of many processes) should be given a Checkpointer that saves.
+In a run of many processes every rank reads the folder (all resume from the same state) and rank 0 alone
+writes. A run resumes with the number of processes it was started with, or is refused: the shards and each
+rank's share of the batch depend on it (a checkpoint records ``world_size``).
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ import torch
 from .._atomic import remove_orphans
 from ..exceptions import CheckpointError, ModelFileError
 from .. import persistence
+from .distributed import is_main_process
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +52,13 @@ class Checkpointer:
         JSON: the settings that decide the run's result; a folder whose checkpoints differ is refused.
     fingerprint : dict or None
         JSON: the data's fingerprint (``aekit.data.sources``); a mismatch is refused. None: not checked.
+    world_size : int, default=1
+        The run's number of processes; a checkpoint of another number is refused.
     """
 
     def __init__(self, folder, every_epochs: int = 1, every_steps: int = 0, keep: int = 2,
-                 min_seconds: float = 0.0, identity: Optional[dict] = None, fingerprint: Optional[dict] = None):
+                 min_seconds: float = 0.0, identity: Optional[dict] = None, fingerprint: Optional[dict] = None,
+                 world_size: int = 1):
         for name, value, low in (("every_epochs", every_epochs, 0), ("every_steps", every_steps, 0), ("keep", keep, 1)):
             if int(value) < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
@@ -60,9 +66,10 @@ class Checkpointer:
         if self.folder.exists() and not self.folder.is_dir():
             raise CheckpointError(f"checkpoint folder {str(self.folder)!r} is a file; give a folder")
         self.folder.mkdir(parents=True, exist_ok=True)
-        remove_orphans(self.folder, again=True)  # temporary files of writes a kill interrupted
+        if is_main_process():  # every rank reads the folder; rank 0 alone writes (and sweeps) it
+            remove_orphans(self.folder, again=True)  # temporary files of writes a kill interrupted
         self.every_epochs, self.every_steps, self.keep = int(every_epochs), int(every_steps), int(keep)
-        self.min_seconds = float(min_seconds)
+        self.min_seconds, self.world_size = float(min_seconds), int(world_size)
         self.identity, self.fingerprint = _jsonable(identity or {}), fingerprint
         self._last_save = time.monotonic()
         self._latest = None
@@ -97,6 +104,11 @@ class Checkpointer:
             shown = ", ".join(f"{k} ({theirs.get(k)!r} there, {self.identity.get(k)!r} here)" for k in diff[:3])
             raise CheckpointError(f"the checkpoints in {str(self.folder)!r} belong to another run: {shown}; "
                                   "use another checkpoint folder, or delete this one to start afresh")
+        theirs_n = int(header.get("world_size", 1))
+        if theirs_n != self.world_size:
+            raise CheckpointError(f"the run in {str(self.folder)!r} was trained by {theirs_n} process(es) and this "
+                                  f"one has {self.world_size}; resume it with --nproc {theirs_n} (the shards and "
+                                  "each process's share of the batch depend on the number)")
         data = header.get("fingerprint")
         if self.fingerprint is not None and data is not None and data != self.fingerprint:
             raise CheckpointError(f"the data differ from those of the run in {str(self.folder)!r} "
@@ -123,11 +135,15 @@ class Checkpointer:
         if due and time.monotonic() - self._last_save >= self.min_seconds:
             self.save(state)
 
-    def save(self, state) -> Path:
+    def save(self, state) -> Optional[Path]:
+        """Write ``state`` (rank 0 only: None on the other ranks) and delete the oldest beyond ``keep``."""
+        if not is_main_process():
+            return None
         tensors: dict = {}
         tree = _flatten(state.state_dict(), "", tensors)
         path = self.folder / f"ckpt-e{state.epoch:05d}-s{state.step:07d}.safetensors"
-        config = {"class": CLASS, "identity": self.identity, "fingerprint": self.fingerprint, "state": tree}
+        config = {"class": CLASS, "identity": self.identity, "fingerprint": self.fingerprint,
+                  "world_size": self.world_size, "state": tree}
         persistence.save_bundle(path, tensors, config, overwrite=True)
         self._last_save, self._latest = time.monotonic(), None
         for old in self.paths()[:-self.keep]:

@@ -48,12 +48,19 @@ class TrainConfig:
     eval_batch_size: int = 1024
     #: use the model's hand-written training step where it has one (plain dense models) instead of autograd
     fused_step: bool = True
+    #: this process's rank and the number of processes (training/distributed.py); batch_size stays the
+    #: global batch: each rank steps on batch_size / world_size rows and the gradients are averaged
+    rank: int = 0
+    world_size: int = 1
 
     def __post_init__(self):
         if int(self.epochs) < 1:
             raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")
         if int(self.batch_size) < 1:
             raise ValueError(f"batch_size must be a positive integer, got {self.batch_size!r}")
+        if int(self.batch_size) % int(self.world_size):
+            raise ValueError(f"batch_size={self.batch_size} is the global batch and must divide evenly among "
+                             f"{self.world_size} processes; give a multiple of {self.world_size}")
         if not float(self.learning_rate) > 0:
             raise ValueError(f"learning_rate must be > 0, got {self.learning_rate!r}")
         if not callable(self.optimizer) and self.optimizer not in OPTIMIZERS:

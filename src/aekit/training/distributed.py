@@ -24,7 +24,8 @@ import torch.distributed as dist
 
 from ..exceptions import TrainingError
 
-__all__ = ["Context", "agree", "all_reduce_mean", "environment", "is_main_process", "launch", "setup", "teardown"]
+__all__ = ["Context", "agree", "agreed", "all_reduce_gradients", "all_reduce_mean", "environment", "is_main_process",
+           "launch", "setup", "teardown"]
 
 _ENV = ("RANK", "LOCAL_RANK", "WORLD_SIZE")
 
@@ -95,8 +96,10 @@ def _active() -> bool:
 
 
 def is_main_process() -> bool:
-    """True on rank 0, and in a process that is not part of a group."""
-    return not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0
+    """True on rank 0 (torchrun's ``RANK`` before the group is joined), and in a process started alone."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank() == 0
+    return os.environ.get("RANK", "0") == "0"
 
 
 def _device() -> torch.device:
@@ -125,6 +128,46 @@ def agree(flag: bool, how: str = "any") -> bool:
     t = torch.tensor([1 if flag else 0], dtype=torch.int32, device=_device())
     dist.all_reduce(t, op=dist.ReduceOp.MAX if how == "any" else dist.ReduceOp.MIN)
     return bool(t.item())
+
+
+def all_reduce_gradients(parameters) -> None:
+    """Average the gradients of ``parameters`` over the ranks, in one collective (DDP's bucket, as one).
+
+    Called between backward and the optimizer's step, it serves autograd and the hand-written dense step
+    alike (both leave their gradients in ``p.grad``). Nothing happens when alone.
+    """
+    if not _active():
+        return
+    grads = [p.grad for p in parameters if p.grad is not None]
+    flat = torch.cat([g.reshape(-1) for g in grads])  # (total parameters,)
+    all_reduce_mean(flat)
+    offset = 0
+    for g in grads:
+        g.copy_(flat[offset:offset + g.numel()].view_as(g))
+        offset += g.numel()
+
+
+def agreed(items):
+    """``items`` for as long as every rank still has one: the end of an epoch decided the same everywhere.
+
+    Ranks whose shards are longer (uneven Parquet files) stop with the shortest one, as
+    ``DistributedSampler(drop_last=True)`` does, instead of waiting forever in a gradient all-reduce that
+    the others have left. One small all-reduce per step; ``items`` itself when alone.
+    """
+    if not _active():
+        yield from items
+        return
+    it = iter(items)
+    try:
+        while True:
+            item = next(it, None)
+            if not agree(item is not None, how="all"):
+                return
+            yield item
+    finally:
+        close = getattr(it, "close", None)
+        if close is not None:
+            close()
 
 
 def launch(nproc: int, argv: Sequence[str], module: Optional[str] = "aekit") -> None:

@@ -3,6 +3,11 @@
 It calls ``model(x)``, reads ``model.loss(out, target)`` plus any penalties, and steps. Denoising is a
 ``corruption`` applied to each batch; sparsity is a penalty; neither needs a loop of its own.
 Data stays in memory as tensors; batches are slices of a permutation (no per-sample DataLoader).
+
+With many processes (``config.world_size > 1``, training/distributed.py) the loop is the same; four edges
+change: each rank steps on its shard with ``batch_size / world_size`` rows, the gradients are averaged
+before each optimizer step, the epoch ends when the shortest shard does, and the epoch's losses (hence the
+NaN guard and early stopping) are the all-ranks means, the same on every rank.
 """
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ import torch
 from torch import nn
 
 from ..exceptions import DataError, TrainingError
+from . import distributed
 from .callbacks import Callback
 from .config import TrainConfig
 from .optim import make_optimizer
@@ -81,7 +87,8 @@ class Trainer:
         The run's final :class:`TrainState` is left in ``self.state``.
         """
         cfg = self.config
-        with cpu_threads(cfg.num_threads, model, int(cfg.batch_size), torch.device(cfg.device).type):
+        rows = int(cfg.batch_size) // int(cfg.world_size)  # this rank's share of the global batch
+        with cpu_threads(cfg.num_threads, model, rows, torch.device(cfg.device).type):
             return self._fit(model, x, target, x_val, target_val, state, checkpoints)
 
     def _setup(self, model, x, target, x_val, target_val, state):
@@ -92,7 +99,8 @@ class Trainer:
         if torch.is_tensor(x):
             x = x.to(device)
             target = x if target is None else target.to(device)
-            batches = _Batches(x, target, int(cfg.batch_size), bool(cfg.shuffle))
+            batches = _Batches(x, target, int(cfg.batch_size) // int(cfg.world_size), bool(cfg.shuffle),
+                               int(cfg.rank), int(cfg.world_size))
         else:
             batches = x
         if torch.is_tensor(x_val):
@@ -131,8 +139,9 @@ class Trainer:
                 state.history.setdefault(key, []).append(value)
             for cb in self.callbacks:
                 cb.on_epoch_end(state.epoch, logs, self, model)
-            if state.observe(logs.get("val_loss", logs["loss"]), cfg.min_delta, cfg.early_stopping):
-                self.stop_training = True
+            patience_out = state.observe(logs.get("val_loss", logs["loss"]), cfg.min_delta, cfg.early_stopping)
+            # early stopping, or a callback's stop (callbacks may run on rank 0 alone): one decision for all ranks
+            self.stop_training = distributed.agree(self.stop_training or patience_out)
             state.end_epoch()
             if checkpoints is not None and state.epoch < int(cfg.epochs) and not self.stop_training:
                 checkpoints.epoch_ended(state)
@@ -180,7 +189,11 @@ class Trainer:
         # one synchronisation per epoch, not per step.
         rows, sizes = state.rows, state.sizes
         every = checkpoints.every_steps if checkpoints is not None else 0
-        for xb, yb in batches.epoch(state):
+        # shards of a stream may differ in length: the ranks agree each step whether all still have a batch;
+        # in-memory shards are equal by construction, and skip that collective: with it, 2 processes ran the
+        # tutorial epoch at 0.48x one process's speed, without it at 0.61x (docs/benchmarks.md)
+        epoch = batches.epoch(state)
+        for xb, yb in (epoch if getattr(batches, "equal_shards", False) else distributed.agreed(epoch)):
             inp = self.corruption(xb, gen) if self.corruption is not None else xb
             if step is not None:
                 total, terms, code = step(inp, yb)
@@ -190,6 +203,7 @@ class Trainer:
                 optimizer.zero_grad(set_to_none=True)
                 total.backward()
                 code = out["code"]
+            distributed.all_reduce_gradients(state.model.parameters())
             optimizer.step()
             if state.names is None:
                 state.names = list(terms)
@@ -203,10 +217,14 @@ class Trainer:
         return self._epoch_logs(state)
 
     def _epoch_logs(self, state: TrainState) -> dict:
-        """The epoch's mean loss and terms from its per-batch rows; the NaN guard names the first bad batch."""
+        """The epoch's mean loss and terms from its per-batch rows; the NaN guard names the first bad batch.
+
+        Under many processes the rows are averaged over the ranks first (every rank has done the same
+        number of steps), so every rank sees the same means and takes the same decisions."""
         rows, epoch = state.rows, state.epoch
         sizes = torch.tensor(state.sizes, dtype=rows[0][0].dtype, device=rows[0][0].device)[:, None]
         table = torch.stack([torch.stack(column) for column in zip(*rows)], dim=1) * sizes  # (batches, 2 + terms)
+        table, sizes = distributed.all_reduce_mean(table), distributed.all_reduce_mean(sizes)
         finite = torch.isfinite(table[:, 0])
         if not bool(finite.all()):
             bad = int((~finite).nonzero()[0, 0])
@@ -214,7 +232,7 @@ class Trainer:
                 f"the loss became {float(table[bad, 0]):.4g} at epoch {epoch + 1}, batch {bad + 1}; "
                 "lower learning_rate, check the data for extreme values, or use scaling='standard'"
             )
-        means = (table.sum(dim=0) / sum(state.sizes)).tolist()
+        means = (table.sum(dim=0) / sizes.sum()).tolist()
         logs = {"loss": means[0]}
         logs.update({name: means[i + 1] for i, name in enumerate(state.names) if name != "loss"})
         logs["code_activation"] = means[-1]
@@ -260,6 +278,9 @@ class _Batches:
     every ``world_size``-th row of the same permutation, padded by wrapping around to equal lengths
     (``torch.utils.data.DistributedSampler``'s rule).
     """
+
+    #: every rank has the same number of batches (the loop need not agree on the end of an epoch)
+    equal_shards = True
 
     def __init__(self, x: torch.Tensor, target: torch.Tensor, batch_size: int, shuffle: bool,
                  rank: int = 0, world_size: int = 1):
