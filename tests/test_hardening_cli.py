@@ -71,6 +71,7 @@ OUTPUT_COMMANDS = {
     "detect": ["detect", "{d}/det.safetensors", "{d}/x.npy", "-o", "{out}.csv"],
     "denoise": ["denoise", "{d}/ae.safetensors", "{d}/img.npy", "-o", "{out}.npy"],
     "fit-detector": ["fit-detector", "{d}/x.npy", "-o", "{out}.safetensors", *TRAIN_FAST[:4]],
+    "report": ["report", "{d}/ae.safetensors", "--data", "{d}/x.npy", "-o", "{out}.html", "--quiet"],
 }
 
 

@@ -52,7 +52,7 @@ def test_bad_flags(run_dir, capsys, args, message):
 
 def test_detector_flag_needs_a_detector(run_dir, capsys):
     assert main(["report", str(run_dir), "--detector", str(run_dir / "model.safetensors")]) == 2
-    assert "holds a model without a threshold_, not an anomaly detector" in capsys.readouterr().err
+    assert "holds an AutoEncoder, but aekit report --detector needs an AnomalyDetector" in capsys.readouterr().err
 
 
 def test_progress_lines_when_not_a_terminal():

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ..exceptions import AekitError
-from ._common import add_data_dir_option
+from ._common import PLOT_SUFFIXES, add_data_dir_option, add_force_option, check_output_path, load_model
 from ._progress import progress_apply
 
 
@@ -34,6 +34,8 @@ def register(sub) -> None:
     p.add_argument("--explorer-screenshot", type=Path, default=None, metavar="PNG",
                    help="with --screenshot: also save the explorer alone, after hovering a point (PNG)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress and no summary")
+    add_force_option(p, "replace an existing -o HTML file or screenshot (RUN_DIR/report.html, the run's own "
+                        "report, is always rewritten)")
     p.set_defaults(func=run)
 
 
@@ -44,15 +46,15 @@ def run(args) -> None:
         raise ValueError(f"--max-points must be a positive number of samples, got {args.max_points}")
     if args.explorer_screenshot is not None and args.screenshot is None:
         raise ValueError("--explorer-screenshot goes with --screenshot PNG (the page is opened once for both)")
+    # every output checked before any work; the run's own RUN_DIR/report.html is what 'report' rewrites
+    check_output_path(args.output, args.force, (".html", ".htm"))
+    check_output_path(args.screenshot, args.force, PLOT_SUFFIXES, option="--screenshot")
+    check_output_path(args.explorer_screenshot, args.force, PLOT_SUFFIXES, option="--explorer-screenshot")
     detector = None
     if args.detector is not None:
-        from .. import load
         from ..report.run import split_detector
 
-        detector = split_detector(load(args.detector))[1]
-        if detector is None:
-            raise ValueError(f"--detector {str(args.detector)!r} holds a model without a threshold_, not an anomaly "
-                             "detector; save one with aekit.AnomalyDetector(...).fit(X).save(path)")
+        detector = split_detector(load_model(args.detector, "AnomalyDetector", "aekit report --detector"))[1]
     path = report_for_run(args.run_dir, args.output, data=args.data, data_dir=args.data_dir, detector=detector,
                           apply=progress_apply(args.quiet), max_points=args.max_points,
                           explorer=not args.no_explorer, decode_grid=True if args.decode_grid else None)
