@@ -236,3 +236,27 @@ def test_zlib_payloads_too(model):
     with pytest.raises(CompressedFileError, match="does not decode"):
         decompress(est, reseal_aez(blob[:_HEADER.size + 8 * k] + b"\x78\x9c garbage"))
     assert decompress(est, blob).shape == (20, 64)
+
+
+def test_a_writers_own_temporary_files_stay_inside_aekits_temporary_folder(tmp_path):
+    """safetensors writes through its own .tmpXXXXXX beside the file it is given: killed then, that file used
+    to be left in the user's folder, outside aekit's sweep. It now lies inside aekit's temporary folder."""
+    import os
+    import subprocess
+    import sys
+
+    from aekit._atomic import atomic_path, remove_orphans
+
+    with atomic_path(tmp_path / "m.safetensors") as tmp:
+        assert os.path.dirname(tmp) != str(tmp_path)  # a private folder beside the destination
+        open(os.path.join(os.path.dirname(tmp), ".tmpAbC123"), "w").close()  # what safetensors makes
+        open(tmp, "w").write("done")
+    assert sorted(os.listdir(tmp_path)) == ["m.safetensors"]
+    # a writer killed mid-write leaves one folder, which the next writer there removes
+    code = ("import os, sys; from aekit._atomic import atomic_path\n"
+            "with atomic_path(sys.argv[1]) as tmp:\n"
+            "    open(os.path.join(os.path.dirname(tmp), '.tmpXyZ789'), 'w').close(); os._exit(9)\n")
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "k.safetensors")], check=False)
+    assert len(os.listdir(tmp_path)) == 2
+    remove_orphans(tmp_path, again=True)
+    assert sorted(os.listdir(tmp_path)) == ["m.safetensors"]

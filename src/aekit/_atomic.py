@@ -96,31 +96,35 @@ def publish(tmp, path, overwrite: bool) -> None:
 
 @contextlib.contextmanager
 def atomic_path(path, overwrite: bool = True):
-    """Yield a temporary path beside ``path``; on success it is published as ``path``, on error removed.
+    """Yield a temporary path for ``path``; on success it is published as ``path``, on error removed.
 
+    The temporary file lies in a private folder ``.NAME.PID.RANDOM.tmp`` beside ``path``, so whatever a
+    writer creates next to it (safetensors writes through its own ``.tmpXXXXXX`` and renames) is inside that
+    folder too, and a killed writer's leftovers are one folder that :func:`remove_orphans` removes.
     With ``overwrite=False`` an existing ``path`` (even one created while the caller wrote) is never replaced:
     ``FileExistsError``.
     """
     path = Path(path)
     remove_orphans(path.parent)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp" + path.suffix, dir=path.parent or ".")
+        folder = tempfile.mkdtemp(prefix=temp_prefix(path), suffix=".tmp", dir=path.parent or ".")
     except OSError as e:
         raise OSError(e.errno, f"cannot write {str(path)!r}: {e.strerror}") from e
-    os.close(fd)
+    tmp = os.path.join(folder, path.name)
     try:
+        open(tmp, "wb").close()
         yield tmp
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a finished file gets the usual permissions
+        os.chmod(tmp, 0o666 & ~_umask())  # a finished file gets the usual permissions
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         publish(tmp, path, overwrite)
     except BaseException as e:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        if isinstance(e, OSError) and not isinstance(e, FileExistsError) and tmp in str(e):
+        if isinstance(e, OSError) and not isinstance(e, FileExistsError) and folder in str(e):
             # a full disk, say: name the file the user asked for, not our temporary one
             raise OSError(e.errno, f"cannot write {str(path)!r}: {e.strerror}") from e
         raise
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 # ------------------------------------------------------------------------------------------- run folders
