@@ -12,41 +12,25 @@ import numpy as np
 
 from .._atomic import atomic_path
 from ..exceptions import DataError
-from ._progress import MAX_LINES, PROGRESS_MIN_SAMPLES
+from ._progress import Progress
+
+#: .npy and .parquet files larger than this are streamed (read chunk by chunk), as Parquet folders always are
+STREAM_BYTES = 512 * 2 ** 20
+
+
+def streams(data) -> bool:
+    """Whether DATA is read as a stream: a folder of Parquet files, or a large .npy / .parquet file."""
+    path = Path(str(data)).expanduser()
+    if path.is_dir():
+        return any(path.rglob("*.parquet"))
+    return path.suffix.lower() in (".npy", ".parquet") and path.is_file() and path.stat().st_size > STREAM_BYTES
 
 
 def open_stream(data):
     """A source for DATA when it streams (a Parquet folder, a large .npy / .parquet file), else None."""
     from ..data.sources import open_source
-    from .train import streams
 
     return open_source(str(data)) if streams(data) else None
-
-
-class Progress:
-    """A tqdm bar over rows on a terminal, at most MAX_LINES whole lines elsewhere, nothing when quiet."""
-
-    def __init__(self, total: int, what: str, quiet: bool = False, stream=None):
-        self.total, self.what, self.done = total, what, 0
-        self.quiet = quiet or (total or 0) < PROGRESS_MIN_SAMPLES  # about a second of work: no display
-        self.stream = stream if stream is not None else sys.stderr
-        self.bar, self._next = None, 0
-        if not quiet and getattr(self.stream, "isatty", lambda: False)():
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(total=total, desc=what, unit="row", file=self.stream, dynamic_ncols=True, leave=False)
-
-    def update(self, rows: int) -> None:
-        self.done += rows
-        if self.bar is not None:
-            self.bar.update(rows)
-        elif not self.quiet and (self.done >= self._next or self.done == self.total):
-            print(f"{self.what}: {self.done}/{self.total} rows", file=self.stream, flush=True)
-            self._next = self.done + max(1, self.total // MAX_LINES)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 @contextlib.contextmanager

@@ -149,7 +149,7 @@ def _detect_stream(det, source, path: Path, header, top: int, force: bool, quiet
 
     from .._atomic import atomic_path
     from ._common import csv_cells
-    from ._stream import Progress
+    from ._progress import Progress
 
     n, flagged, progress = 0, 0, Progress(source.n_rows, "detect", quiet)
     try:

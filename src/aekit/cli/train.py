@@ -11,6 +11,7 @@ from ..exceptions import DataError, ModelFileError
 from ..training import distributed
 from ._common import add_data_dir_option, add_json_option, int_or_auto, int_tuple, print_summary, read_data, write_csv
 from . import report
+from ._stream import streams
 
 
 #: (flags, estimator parameter, type, help): one flag per estimator parameter, nothing else
@@ -228,17 +229,7 @@ def _summary(args, est, shape, written) -> None:
                   + [f"  {path}" for path in written])
 
 
-#: .npy and .parquet files larger than this are streamed (read chunk by chunk), as Parquet folders always are
-STREAM_BYTES = 512 * 2 ** 20
 ARGS_FILE = "args.json"
-
-
-def streams(data) -> bool:
-    """Whether DATA is read as a stream: a folder of Parquet files, or a large .npy / .parquet file."""
-    path = Path(str(data)).expanduser()
-    if path.is_dir():
-        return any(path.rglob("*.parquet"))
-    return path.suffix.lower() in (".npy", ".parquet") and path.is_file() and path.stat().st_size > STREAM_BYTES
 
 
 def _checkpoint_every(value):
